@@ -1,0 +1,85 @@
+// PostHog-compatible capture endpoints (spec 2.1): every path, with and without a trailing slash,
+// GET/POST (OPTIONS is answered by the CORS hook), raw bodies decoded by decodeCaptureRequest.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HttpError } from '../errors.js';
+import type { Auth } from '../api/auth.js';
+import { decodeCaptureRequest } from './decode-request.js';
+import type { IngestQueue } from './ingest-queue.js';
+import { eventToken, normalizeEvent, type NormalizedEvent } from './normalize-event.js';
+
+const EVENT_PATHS = ['/e', '/i/v0/e', '/capture', '/track', '/engage'];
+const BATCH_PATHS = ['/batch'];
+
+export interface CaptureDeps {
+  readonly queue: IngestQueue;
+  readonly auth: Auth;
+  readonly eventBodyLimit: number;
+  readonly batchBodyLimit: number;
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export async function registerCaptureRoutes(app: FastifyInstance, deps: CaptureDeps): Promise<void> {
+  await app.register(async (scope) => {
+    // Capture bodies arrive as JSON, text/plain, forms, gzip or nothing at all: take raw bytes.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+    const route = (path: string, limit: number) => {
+      scope.route({
+        method: ['GET', 'POST'],
+        url: path,
+        bodyLimit: limit,
+        handler: (req, reply) => capture(req, reply, limit, path === '/engage', deps),
+      });
+    };
+    for (const path of EVENT_PATHS) route(path, deps.eventBodyLimit);
+    for (const path of BATCH_PATHS) route(path, deps.batchBodyLimit);
+  });
+}
+
+async function resolveToken(envelopeToken: string | undefined, events: unknown[], deps: CaptureDeps): Promise<number> {
+  let token = envelopeToken;
+  if (token === undefined) {
+    const tokens = new Set(events.map(eventToken).filter((t): t is string => t !== undefined));
+    if (tokens.size > 1) throw new HttpError('invalid_token', 'Events in one request carry different project tokens.');
+    token = tokens.values().next().value;
+  }
+  if (token === undefined) {
+    throw new HttpError('invalid_token', 'No project token: send it as "api_key" in the body or "token" in each event.');
+  }
+  const project = deps.queue.projectByToken(token);
+  if (project) return project.project.id;
+  if (await deps.auth.isPersonalApiKey(token)) {
+    throw new HttpError('invalid_token', 'A personal API key cannot be used to send events; use the project token (phc_...).');
+  }
+  throw new HttpError('invalid_token', 'Unknown project token.');
+}
+
+async function capture(req: FastifyRequest, reply: FastifyReply, limit: number, isEngage: boolean, deps: CaptureDeps) {
+  const query = req.query as Record<string, string | undefined>;
+  const decoded = await decodeCaptureRequest({
+    body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+    query,
+    contentType: firstHeader(req.headers['content-type']),
+    contentEncoding: firstHeader(req.headers['content-encoding']),
+    limit,
+  });
+  if (decoded.events.length === 0) throw new HttpError('no_events', 'The request contains no events.');
+  const projectId = await resolveToken(decoded.envelopeToken, decoded.events, deps);
+
+  const now = new Date();
+  const context = { sentAt: decoded.sentAt, now, defaultEventName: isEngage ? '$identify' : undefined };
+  const events: NormalizedEvent[] = [];
+  const dropped: string[] = [];
+  for (const raw of decoded.events) {
+    const result = normalizeEvent(raw, context);
+    if (result.ok) events.push(result.event);
+    else dropped.push(result.reason);
+  }
+  await deps.queue.submit(projectId, events, dropped);
+  if (query.beacon === '1') return reply.code(204).send();
+  return reply.send({ status: 1 });
+}

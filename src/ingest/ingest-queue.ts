@@ -1,0 +1,167 @@
+// Group commit: concurrent capture requests are queued, and one loop applies them in arrival
+// order and writes them in a single transaction. A request is answered only after the
+// transaction holding its events has committed, so a 200 means the events are durable.
+import type { FastifyBaseLogger } from 'fastify';
+import { HttpError } from '../errors.js';
+import type { Project, Store } from '../store/store.js';
+import { CommitBuilder } from './commit-builder.js';
+import { ingestEvent, WARNING_EVENT_DROPPED } from './ingest-processor.js';
+import type { NormalizedEvent } from './normalize-event.js';
+import { IngestStateIndex, type ProjectState } from './project-state.js';
+
+interface Job {
+  readonly projectId: number;
+  readonly events: readonly NormalizedEvent[];
+  readonly dropped: readonly string[];
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface Exclusive {
+  readonly work: () => Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Events per transaction: bigger batches amortize the commit, smaller ones answer sooner. */
+const MAX_EVENTS_PER_COMMIT = 50_000;
+/** Queued events beyond which capture answers 503 (retryable) instead of growing memory. */
+const MAX_QUEUED_EVENTS = 1_000_000;
+
+export class IngestQueue {
+  private jobs: Job[] = [];
+  private exclusives: Exclusive[] = [];
+  private queuedEvents = 0;
+  private running = false;
+  private readonly reportedOverflow = new Set<string>();
+
+  private constructor(
+    private readonly store: Store,
+    private state: IngestStateIndex,
+    private readonly maxGroupTypes: number,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  static async open(store: Store, maxGroupTypes: number, log: FastifyBaseLogger): Promise<IngestQueue> {
+    return new IngestQueue(store, IngestStateIndex.fromSnapshot(await store.loadIngestState()), maxGroupTypes, log);
+  }
+
+  projectByToken(token: string): ProjectState | undefined {
+    return this.state.projectByToken(token);
+  }
+
+  project(projectId: number): ProjectState | undefined {
+    return this.state.project(projectId);
+  }
+
+  /** Makes a newly stored project known to ingestion. Call inside exclusive(). */
+  addProject(project: Project): void {
+    this.state.addProject(project);
+  }
+
+  /** Resolves once the events are committed. `dropped` are reasons for events already rejected. */
+  submit(projectId: number, events: readonly NormalizedEvent[], dropped: readonly string[]): Promise<void> {
+    if (this.queuedEvents + events.length > MAX_QUEUED_EVENTS) {
+      return Promise.reject(new HttpError('unavailable', 'Ingestion is behind; retry shortly.'));
+    }
+    this.queuedEvents += events.length;
+    return new Promise((resolve, reject) => {
+      this.jobs.push({ projectId, events, dropped, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /**
+   * Runs work that changes what ingestion depends on (group types, projects) between commits,
+   * so no batch is half applied under old state and half under new.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.exclusives.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      this.kick();
+    });
+  }
+
+  /** Waits until everything queued so far has been written. */
+  async drain(): Promise<void> {
+    await this.exclusive(async () => undefined);
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = true;
+    setImmediate(() => void this.loop());
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      while (this.jobs.length > 0 || this.exclusives.length > 0) {
+        if (this.jobs.length > 0) await this.commitNext();
+        const exclusives = this.exclusives;
+        this.exclusives = [];
+        for (const x of exclusives) {
+          try {
+            x.resolve(await x.work());
+          } catch (error) {
+            x.reject(error);
+          }
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private takeJobs(): Job[] {
+    let count = 0;
+    let taken = 0;
+    while (taken < this.jobs.length && (taken === 0 || count + this.jobs[taken].events.length <= MAX_EVENTS_PER_COMMIT)) {
+      count += this.jobs[taken].events.length;
+      taken += 1;
+    }
+    return this.jobs.splice(0, taken);
+  }
+
+  private async commitNext(): Promise<void> {
+    const jobs = this.takeJobs();
+    const commit = new CommitBuilder();
+    const now = new Date();
+    const ctx = {
+      maxGroupTypes: this.maxGroupTypes,
+      commit,
+      onLimitExceeded: (projectId: number, groupType: string) => this.reportOverflow(projectId, groupType),
+    };
+    const eventCount = jobs.reduce((n, job) => n + job.events.length, 0);
+    try {
+      for (const job of jobs) {
+        const state = this.state.project(job.projectId);
+        if (!state) throw new Error(`project ${job.projectId} is not loaded`);
+        for (const event of job.events) ingestEvent(state, event, ctx, now);
+        for (const reason of job.dropped) commit.warn(job.projectId, WARNING_EVENT_DROPPED, reason, { reason }, now);
+      }
+      await this.store.commitIngest(commit.build());
+      for (const job of jobs) job.resolve();
+    } catch (error) {
+      this.log.error({ err: error }, 'ingestion commit failed; reloading state from the store');
+      for (const job of jobs) job.reject(error);
+      // The in-memory state may hold changes that were never written: start again from the store.
+      try {
+        this.state = IngestStateIndex.fromSnapshot(await this.store.loadIngestState());
+      } catch (reloadError) {
+        this.log.error({ err: reloadError }, 'reloading ingestion state failed');
+      }
+    } finally {
+      this.queuedEvents -= eventCount;
+    }
+  }
+
+  private reportOverflow(projectId: number, groupType: string): void {
+    const id = `${projectId}\u0000${groupType}`;
+    if (this.reportedOverflow.has(id)) return;
+    this.reportedOverflow.add(id);
+    this.log.warn(
+      { projectId, groupType, maxGroupTypes: this.maxGroupTypes },
+      'group type beyond the limit: events are stored without it; see ingestion warnings',
+    );
+  }
+}

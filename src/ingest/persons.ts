@@ -1,0 +1,144 @@
+// Person processing (spec 2.7): property updates and distinct-id merges with PostHog's rules.
+import { createHash, randomUUID } from 'node:crypto';
+import type { Properties } from '../store/store.js';
+import type { CommitBuilder } from './commit-builder.js';
+import type { NormalizedEvent } from './normalize-event.js';
+import type { MutablePerson, ProjectState } from './project-state.js';
+
+// Ids SDKs and apps send by mistake; merging on them would fuse unrelated people.
+const ILLEGAL_IDS_ANY_CASE = new Set([
+  'anonymous', 'guest', 'distinctid', 'distinct_id', 'id', 'not_authenticated', 'email', 'undefined', 'true', 'false',
+]);
+const ILLEGAL_IDS_EXACT = new Set(['[object Object]', 'NaN', 'None', 'none', 'null', '0', 'undefined']);
+
+export function isIllegalDistinctId(id: string): boolean {
+  return ILLEGAL_IDS_EXACT.has(id) || ILLEGAL_IDS_ANY_CASE.has(id.trim().toLowerCase());
+}
+
+/**
+ * The person id an event is attributed to without creating a person (personless events):
+ * stable per (project, distinct id), so it joins up if the person is created later... by the
+ * same rule PostHog uses, a UUID derived from the distinct id.
+ */
+export function personlessPersonId(projectId: number, distinctId: string): string {
+  const hex = createHash('sha1').update(`${projectId}:${distinctId}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+const isPlainObject = (v: unknown): v is Properties => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function createPerson(state: ProjectState, distinctIds: string[], at: Date, commit: CommitBuilder, identified: boolean): MutablePerson {
+  const person: MutablePerson = {
+    projectId: state.project.id,
+    id: randomUUID(),
+    properties: {},
+    isIdentified: identified,
+    createdAt: at,
+    version: 0,
+    distinctIds: new Set(distinctIds),
+  };
+  state.addPerson(person);
+  commit.touchPerson(person);
+  return person;
+}
+
+function addDistinctId(state: ProjectState, person: MutablePerson, distinctId: string, commit: CommitBuilder): void {
+  person.distinctIds.add(distinctId);
+  state.personIdByDistinctId.set(distinctId, person.id);
+  person.isIdentified = true;
+  person.version += 1;
+  commit.touchPerson(person);
+}
+
+/**
+ * Merges the person of `otherId` into the person of `intoId`. `$identify` and `$create_alias`
+ * never merge away a person that is already identified; `$merge_dangerously` does.
+ */
+function mergeDistinctIds(
+  state: ProjectState,
+  intoId: string,
+  otherId: string,
+  force: boolean,
+  at: Date,
+  commit: CommitBuilder,
+): void {
+  if (intoId === otherId || isIllegalDistinctId(intoId) || isIllegalDistinctId(otherId)) return;
+  const into = state.personOf(intoId);
+  const other = state.personOf(otherId);
+  if (!into && !other) {
+    createPerson(state, [intoId, otherId], at, commit, true);
+  } else if (other && !into) {
+    addDistinctId(state, other, intoId, commit);
+  } else if (into && !other) {
+    addDistinctId(state, into, otherId, commit);
+  } else if (into && other && into !== other) {
+    if (other.isIdentified && !force) return;
+    into.properties = { ...other.properties, ...into.properties };
+    into.createdAt = other.createdAt < into.createdAt ? other.createdAt : into.createdAt;
+    into.isIdentified = true;
+    into.version += 1;
+    for (const id of other.distinctIds) {
+      into.distinctIds.add(id);
+      state.personIdByDistinctId.set(id, into.id);
+    }
+    state.persons.delete(other.id);
+    commit.deletePerson(other, into);
+    commit.touchPerson(into);
+  }
+}
+
+function applyPropertyUpdates(person: MutablePerson, event: NormalizedEvent): boolean {
+  const props = event.properties;
+  const set = { ...(isPlainObject(props.$set) ? props.$set : {}), ...(event.set ?? {}) };
+  const setOnce = { ...(isPlainObject(props.$set_once) ? props.$set_once : {}), ...(event.setOnce ?? {}) };
+  const unset = Array.isArray(props.$unset) ? props.$unset : isPlainObject(props.$unset) ? Object.keys(props.$unset) : [];
+  let changed = false;
+  for (const [key, value] of Object.entries(setOnce)) {
+    if (!(key in person.properties)) {
+      person.properties[key] = value;
+      changed = true;
+    }
+  }
+  for (const [key, value] of Object.entries(set)) {
+    if (JSON.stringify(person.properties[key]) !== JSON.stringify(value)) {
+      person.properties[key] = value;
+      changed = true;
+    }
+  }
+  for (const key of unset) {
+    if (typeof key === 'string' && key in person.properties) {
+      delete person.properties[key];
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/** Runs person processing for one event and returns the person id it belongs to. */
+export function processPerson(state: ProjectState, event: NormalizedEvent, commit: CommitBuilder): string {
+  const props = event.properties;
+  const at = event.timestamp;
+  if (event.event === '$identify' && typeof props.$anon_distinct_id === 'string') {
+    mergeDistinctIds(state, event.distinctId, props.$anon_distinct_id, false, at, commit);
+  } else if ((event.event === '$create_alias' || event.event === '$merge_dangerously') && typeof props.alias === 'string') {
+    mergeDistinctIds(state, event.distinctId, props.alias, event.event === '$merge_dangerously', at, commit);
+  }
+  let person = state.personOf(event.distinctId);
+  if (!person) {
+    person = createPerson(state, [event.distinctId], at, commit, false);
+  } else if (at < person.createdAt) {
+    person.createdAt = at;
+    person.version += 1;
+    commit.touchPerson(person);
+  }
+  if (applyPropertyUpdates(person, event)) {
+    person.version += 1;
+    commit.touchPerson(person);
+  }
+  return person.id;
+}
+
+/** The person an event belongs to when it must not create or change one. */
+export function personIdWithoutProcessing(state: ProjectState, distinctId: string): string {
+  return state.personOf(distinctId)?.id ?? personlessPersonId(state.project.id, distinctId);
+}

@@ -1,0 +1,97 @@
+// In-memory state ingestion needs per project: group types, groups, persons, known property
+// definitions. Loaded from the store at start; changed only by the ingest queue, which writes
+// every change in the same transaction as the events that caused it.
+import type { Group, GroupType, Person, Project, Properties, PropertyDefinition } from '../store/store.js';
+
+export interface MutablePerson {
+  readonly projectId: number;
+  readonly id: string;
+  properties: Properties;
+  isIdentified: boolean;
+  createdAt: Date;
+  version: number;
+  readonly distinctIds: Set<string>;
+}
+
+export const groupId = (groupTypeIndex: number, groupKey: string): string => `${groupTypeIndex}\u0000${groupKey}`;
+export const definitionId = (type: string, groupTypeIndex: number, name: string): string => `${type}\u0000${groupTypeIndex}\u0000${name}`;
+
+export class ProjectState {
+  readonly groupTypesByName = new Map<string, GroupType>();
+  readonly groupTypesByIndex = new Map<number, GroupType>();
+  readonly groups = new Map<string, Group>();
+  readonly persons = new Map<string, MutablePerson>();
+  readonly personIdByDistinctId = new Map<string, string>();
+  readonly definitions = new Set<string>();
+
+  constructor(readonly project: Project) {}
+
+  addGroupType(type: GroupType): void {
+    this.groupTypesByName.set(type.groupType, type);
+    this.groupTypesByIndex.set(type.groupTypeIndex, type);
+  }
+
+  removeGroupType(groupTypeIndex: number): void {
+    const type = this.groupTypesByIndex.get(groupTypeIndex);
+    if (!type) return;
+    this.groupTypesByIndex.delete(groupTypeIndex);
+    this.groupTypesByName.delete(type.groupType);
+    for (const [id, group] of this.groups) if (group.groupTypeIndex === groupTypeIndex) this.groups.delete(id);
+    for (const id of this.definitions) if (id.startsWith(`group\u0000${groupTypeIndex}\u0000`)) this.definitions.delete(id);
+  }
+
+  renameGroupType(groupTypeIndex: number, nameSingular: string | null, namePlural: string | null): void {
+    const type = this.groupTypesByIndex.get(groupTypeIndex);
+    if (type) this.addGroupType({ ...type, nameSingular, namePlural });
+  }
+
+  addPerson(person: MutablePerson): void {
+    this.persons.set(person.id, person);
+    for (const distinctId of person.distinctIds) this.personIdByDistinctId.set(distinctId, person.id);
+  }
+
+  personOf(distinctId: string): MutablePerson | undefined {
+    const id = this.personIdByDistinctId.get(distinctId);
+    return id === undefined ? undefined : this.persons.get(id);
+  }
+}
+
+export class IngestStateIndex {
+  private readonly byId = new Map<number, ProjectState>();
+  private readonly byToken = new Map<string, ProjectState>();
+
+  static fromSnapshot(snapshot: {
+    projects: readonly Project[];
+    groupTypes: readonly GroupType[];
+    groups: readonly Group[];
+    persons: readonly Person[];
+    propertyDefinitions: readonly PropertyDefinition[];
+  }): IngestStateIndex {
+    const index = new IngestStateIndex();
+    for (const project of snapshot.projects) index.addProject(project);
+    for (const type of snapshot.groupTypes) index.byId.get(type.projectId)?.addGroupType(type);
+    for (const group of snapshot.groups) index.byId.get(group.projectId)?.groups.set(groupId(group.groupTypeIndex, group.groupKey), group);
+    for (const p of snapshot.persons) {
+      index.byId.get(p.projectId)?.addPerson({ ...p, properties: { ...p.properties }, distinctIds: new Set(p.distinctIds) });
+    }
+    for (const d of snapshot.propertyDefinitions) {
+      index.byId.get(d.projectId)?.definitions.add(definitionId(d.type, d.groupTypeIndex, d.name));
+    }
+    return index;
+  }
+
+  addProject(project: Project): ProjectState {
+    const state = new ProjectState(project);
+    this.byId.set(project.id, state);
+    this.byToken.set(project.apiToken, state);
+    return state;
+  }
+
+  project(projectId: number): ProjectState | undefined {
+    return this.byId.get(projectId);
+  }
+
+  projectByToken(token: string): ProjectState | undefined {
+    return this.byToken.get(token);
+  }
+}

@@ -1,0 +1,45 @@
+// Records the names and value types of event, person and group properties as they are first seen,
+// for property pickers (spec 4.6).
+import type { Properties, PropertyDefinitionType, PropertyValueType } from '../store/store.js';
+import type { CommitBuilder } from './commit-builder.js';
+import { definitionId, type ProjectState } from './project-state.js';
+
+// Internal bookkeeping properties PostHog hides from pickers.
+const HIDDEN = new Set([
+  '$groups', '$group_type', '$group_key', '$group_set', '$group_0', '$group_1', '$group_2', '$group_3', '$group_4',
+  '$set', '$set_once', '$unset', 'distinct_id', 'token',
+]);
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/;
+
+export function detectPropertyType(value: unknown): PropertyValueType | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number') return 'Numeric';
+  if (typeof value === 'boolean') return 'Boolean';
+  if (typeof value === 'string') {
+    const lower = value.toLowerCase();
+    if (lower === 'true' || lower === 'false') return 'Boolean';
+    if (ISO_DATE.test(value)) return 'DateTime';
+    return 'String';
+  }
+  return 'String';
+}
+
+export function recordPropertyDefinitions(
+  state: ProjectState,
+  type: PropertyDefinitionType,
+  groupTypeIndex: number,
+  properties: Properties,
+  at: Date,
+  commit: CommitBuilder,
+): void {
+  for (const name in properties) {
+    if (HIDDEN.has(name)) continue;
+    const id = definitionId(type, groupTypeIndex, name);
+    if (state.definitions.has(id)) continue;
+    const propertyType = detectPropertyType(properties[name]);
+    if (propertyType === null) continue;
+    state.definitions.add(id);
+    commit.addPropertyDefinition({ projectId: state.project.id, type, groupTypeIndex, name, propertyType, createdAt: at });
+  }
+}

@@ -1,0 +1,61 @@
+// Entry point: `npm start`.
+import { generateSecret } from './api/auth.js';
+import { createProject } from './api/project-routes.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { buildServer } from './server.js';
+import { DuckDBStore } from './store/duckdb/duckdb-store.js';
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+
+  const store = await DuckDBStore.open(config.dataDir);
+  const { app, queue } = await buildServer(config, store);
+
+  if ((await store.listProjects()).length === 0) {
+    const token = config.projectToken ?? generateSecret('phc');
+    const personalKey = config.personalApiKey ?? generateSecret('phx');
+    const project = await createProject(store, queue, 'Default project', token, personalKey);
+    if (!config.projectToken || !config.personalApiKey) {
+      // Printed once: only a hash of the personal key is kept.
+      console.log(
+        [
+          '',
+          `Created project ${project.id} ("${project.name}").`,
+          `  Project token (for SDKs):     ${token}`,
+          `  Personal API key (for /api):  ${personalKey}`,
+          'Save the personal API key now: it is not shown again.',
+          '',
+        ].join('\n'),
+      );
+    }
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    await queue.drain();
+    await store.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  await app.listen({ port: config.port, host: config.host });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,79 @@
+// Builds the HTTP server: capture, private API, health, errors, CORS.
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import { Auth } from './api/auth.js';
+import { registerGroupRoutes } from './api/group-routes.js';
+import { registerProjectRoutes } from './api/project-routes.js';
+import type { Config } from './config.js';
+import { HttpError } from './errors.js';
+import { registerCaptureRoutes } from './ingest/capture-routes.js';
+import { IngestQueue } from './ingest/ingest-queue.js';
+import type { Store } from './store/store.js';
+
+export interface Server {
+  readonly app: FastifyInstance;
+  readonly queue: IngestQueue;
+  readonly auth: Auth;
+}
+
+/** Maps framework errors (body too large, bad JSON, unsupported type) to our error codes. */
+function toHttpError(error: FastifyError): HttpError | undefined {
+  if (error instanceof HttpError) return error;
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new HttpError('payload_too_large', 'Request body is too large.');
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new HttpError('unsupported_media_type', error.message);
+  if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) {
+    return new HttpError('malformed_body', 'Request body is not valid JSON.');
+  }
+  if (error.statusCode === 413) return new HttpError('payload_too_large', 'Request body is too large.');
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return new HttpError('invalid_input', error.message);
+  }
+  return undefined;
+}
+
+export async function buildServer(config: Config, store: Store): Promise<Server> {
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    bodyLimit: config.eventBodyLimit,
+    // Per-request log lines would cost more than ingestion itself at tens of thousands of requests/s.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: true,
+  });
+  const queue = await IngestQueue.open(store, config.maxGroupTypes, app.log);
+  const auth = new Auth(store);
+
+  // Permissive CORS, as PostHog: SDKs and proxies send credentials and odd headers.
+  app.addHook('onRequest', async (req, reply) => {
+    const origin = req.headers.origin;
+    reply.header('Access-Control-Allow-Origin', origin ?? '*');
+    if (origin) {
+      reply.header('Access-Control-Allow-Credentials', 'true');
+      reply.header('Vary', 'Origin');
+    }
+    if (req.method === 'OPTIONS') {
+      reply.header('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
+      reply.header('Access-Control-Allow-Headers', req.headers['access-control-request-headers'] ?? '*');
+      reply.header('Access-Control-Max-Age', '86400');
+      return reply.code(200).send();
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError, req, reply) => {
+    const known = toHttpError(error);
+    if (known) return reply.code(known.status).send(known.toBody());
+    req.log.error({ err: error, reqId: req.id }, 'unhandled error');
+    const generic = new HttpError('error', `A server error occurred (request ${req.id}).`);
+    return reply.code(generic.status).send(generic.toBody());
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const error = new HttpError('not_found', `No route for ${req.method} ${req.url.split('?')[0]}.`);
+    return reply.code(error.status).send(error.toBody());
+  });
+
+  app.get('/_health', async () => ({ status: 'ok' }));
+  await registerCaptureRoutes(app, { queue, auth, eventBodyLimit: config.eventBodyLimit, batchBodyLimit: config.batchBodyLimit });
+  const deps = { store, queue, auth, maxGroupTypes: config.maxGroupTypes };
+  registerGroupRoutes(app, deps);
+  registerProjectRoutes(app, deps);
+  return { app, queue, auth };
+}

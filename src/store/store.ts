@@ -1,0 +1,191 @@
+// The narrow interface every storage backend implements. Only code under store/<backend>/ may
+// name a backend; the rest of the server speaks these types.
+
+export type Properties = Record<string, unknown>;
+
+export interface Project {
+  readonly id: number;
+  readonly name: string;
+  /** Public project token (phc_...): writes events and reads flags, nothing else. */
+  readonly apiToken: string;
+  readonly timezone: string;
+  readonly createdAt: Date;
+}
+
+export interface PersonalApiKey {
+  readonly id: string;
+  readonly projectId: number;
+  readonly label: string;
+  /** SHA-256 of the secret, hex. The secret itself is never stored. */
+  readonly secretHash: string;
+  /** First and last characters, for display ("phx_ab...yz"). */
+  readonly maskValue: string;
+  readonly createdAt: Date;
+}
+
+export interface GroupType {
+  readonly projectId: number;
+  readonly groupTypeIndex: number;
+  readonly groupType: string;
+  readonly nameSingular: string | null;
+  readonly namePlural: string | null;
+  readonly createdAt: Date;
+}
+
+export interface Group {
+  readonly projectId: number;
+  readonly groupTypeIndex: number;
+  readonly groupKey: string;
+  readonly properties: Properties;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly version: number;
+}
+
+export interface Person {
+  readonly projectId: number;
+  /** UUID. */
+  readonly id: string;
+  readonly properties: Properties;
+  readonly isIdentified: boolean;
+  readonly createdAt: Date;
+  readonly version: number;
+  readonly distinctIds: readonly string[];
+}
+
+export interface StoredEvent {
+  readonly uuid: string;
+  readonly projectId: number;
+  readonly event: string;
+  readonly distinctId: string;
+  readonly personId: string;
+  readonly timestamp: Date;
+  /** Event properties as JSON text (serialized once, at ingestion). */
+  readonly propertiesJson: string;
+  /** Group key per slot ($group_0..$group_N-1); '' where the event has no group of that type. */
+  readonly groupKeys: readonly string[];
+  readonly createdAt: Date;
+}
+
+export type PropertyDefinitionType = 'event' | 'person' | 'group';
+export type PropertyValueType = 'String' | 'Numeric' | 'Boolean' | 'DateTime';
+
+export interface PropertyDefinition {
+  readonly projectId: number;
+  readonly type: PropertyDefinitionType;
+  /** Group type index for type 'group', -1 otherwise. */
+  readonly groupTypeIndex: number;
+  readonly name: string;
+  readonly propertyType: PropertyValueType | null;
+  readonly createdAt: Date;
+}
+
+export interface IngestionWarning {
+  readonly projectId: number;
+  /** What went wrong, e.g. 'group_type_limit_exceeded', 'event_dropped', 'invalid_group_set'. */
+  readonly type: string;
+  /** Distinguishes warnings of one type (e.g. "company\u0000org_1"); counts add up per key. */
+  readonly key: string;
+  readonly details: Properties;
+  readonly count: number;
+  readonly firstSeen: Date;
+  readonly lastSeen: Date;
+}
+
+/** Everything one group commit writes, in one transaction. */
+export interface IngestCommit {
+  readonly events: readonly StoredEvent[];
+  /** Full current state of every person created or changed. */
+  readonly persons: readonly Person[];
+  /** Persons merged away into another one. */
+  readonly deletedPersons: readonly { projectId: number; personId: string }[];
+  readonly personOverrides: readonly { projectId: number; oldPersonId: string; newPersonId: string }[];
+  /** Full current state of every group created or changed. */
+  readonly groups: readonly Group[];
+  readonly newGroupTypes: readonly GroupType[];
+  readonly newPropertyDefinitions: readonly PropertyDefinition[];
+  /** Increments: count is added to the stored count, lastSeen replaces it. */
+  readonly warnings: readonly IngestionWarning[];
+}
+
+export interface IngestState {
+  readonly projects: readonly Project[];
+  readonly groupTypes: readonly GroupType[];
+  readonly groups: readonly Group[];
+  readonly persons: readonly Person[];
+  readonly propertyDefinitions: readonly PropertyDefinition[];
+}
+
+export interface GroupListQuery {
+  readonly projectId: number;
+  readonly groupTypeIndex: number;
+  /** Case-insensitive substring of the properties JSON, or case-insensitive exact key. */
+  readonly search?: string;
+  /** Case-insensitive substring of the key. */
+  readonly groupKeyContains?: string;
+  /** Keyset position: rows strictly after (createdAt DESC, groupKey DESC). */
+  readonly after?: { createdAt: Date; groupKey: string };
+  readonly limit: number;
+}
+
+export interface PersonListQuery {
+  readonly projectId: number;
+  readonly search?: string;
+  readonly distinctId?: string;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+export interface EventListQuery {
+  readonly projectId: number;
+  readonly event?: string;
+  readonly distinctId?: string;
+  readonly personId?: string;
+  readonly group?: { groupTypeIndex: number; groupKey: string };
+  readonly after?: Date;
+  readonly before?: Date;
+  readonly limit: number;
+}
+
+export interface RelatedActors {
+  readonly personIds: readonly string[];
+  readonly groups: readonly { groupTypeIndex: number; groupKey: string }[];
+}
+
+export interface PropertyValueCount {
+  readonly value: string;
+  readonly count: number;
+}
+
+export interface Store {
+  close(): Promise<void>;
+
+  // Projects and keys.
+  listProjects(): Promise<Project[]>;
+  createProject(project: Project): Promise<void>;
+  nextProjectId(): Promise<number>;
+  createPersonalApiKey(key: PersonalApiKey): Promise<void>;
+  findPersonalApiKey(secretHash: string): Promise<PersonalApiKey | null>;
+
+  // Ingestion.
+  loadIngestState(): Promise<IngestState>;
+  commitIngest(commit: IngestCommit): Promise<void>;
+
+  // Group types.
+  renameGroupType(projectId: number, groupTypeIndex: number, nameSingular: string | null, namePlural: string | null): Promise<void>;
+  /** Removes the type, its groups and definitions, and blanks its slot in stored events. */
+  deleteGroupType(projectId: number, groupTypeIndex: number): Promise<void>;
+
+  // Reads.
+  listGroups(query: GroupListQuery): Promise<Group[]>;
+  findGroup(projectId: number, groupTypeIndex: number, groupKey: string): Promise<Group | null>;
+  findGroups(projectId: number, keys: readonly { groupTypeIndex: number; groupKey: string }[]): Promise<Group[]>;
+  groupPropertyValues(projectId: number, groupTypeIndex: number, key: string, valueContains: string | undefined, limit: number): Promise<PropertyValueCount[]>;
+  relatedToGroup(projectId: number, groupTypeIndex: number, groupKey: string, since: Date): Promise<RelatedActors>;
+  relatedToPerson(projectId: number, personId: string, since: Date): Promise<RelatedActors>;
+  listPropertyDefinitions(query: { projectId: number; type: PropertyDefinitionType; groupTypeIndex: number; search?: string; limit: number; offset: number }): Promise<{ count: number; results: PropertyDefinition[] }>;
+  listPersons(query: PersonListQuery): Promise<Person[]>;
+  getPersons(projectId: number, personIds: readonly string[]): Promise<Person[]>;
+  listEvents(query: EventListQuery): Promise<StoredEvent[]>;
+  listIngestionWarnings(projectId: number): Promise<IngestionWarning[]>;
+}

@@ -1,0 +1,115 @@
+// Starts the real server (`src/main.ts`) as a child process on a free port with its own data dir.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface TestServer {
+  readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly token: string;
+  readonly apiKey: string;
+  readonly process: ChildProcess;
+  /** Output of the server so far (stdout and stderr). */
+  output(): string;
+  /** Private API call with the personal API key; returns status and parsed JSON. */
+  api<T = any>(pathname: string, init?: { method?: string; body?: unknown; key?: string | null }): Promise<{ status: number; body: T }>;
+  /** Graceful stop (SIGTERM). */
+  stop(): Promise<void>;
+  /** Hard kill, as a crash. */
+  kill9(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function tempDataDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'prickle-test-'));
+}
+
+export async function startServer(options: { dataDir?: string; env?: Record<string, string>; token?: string; apiKey?: string } = {}): Promise<TestServer> {
+  const port = await freePort();
+  const dataDir = options.dataDir ?? tempDataDir();
+  const token = options.token ?? 'phc_test_project_token';
+  const apiKey = options.apiKey ?? 'phx_test_personal_key';
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: repoRoot,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PRICKLE_DATA_DIR: dataDir,
+      PRICKLE_PROJECT_TOKEN: token,
+      PRICKLE_PERSONAL_API_KEY: apiKey,
+      PRICKLE_LOG_LEVEL: 'warn',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
+    try {
+      const res = await fetch(`${url}/_health`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`server did not become healthy:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  return {
+    url,
+    port,
+    dataDir,
+    token,
+    apiKey,
+    process: child,
+    output: () => output,
+    async api(pathname, init = {}) {
+      const headers: Record<string, string> = {};
+      const key = init.key === undefined ? apiKey : init.key;
+      if (key !== null) headers.authorization = `Bearer ${key}`;
+      if (init.body !== undefined) headers['content-type'] = 'application/json';
+      const res = await fetch(`${url}${pathname}`, {
+        method: init.method ?? 'GET',
+        headers,
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null };
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await exited;
+    },
+    async kill9() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
