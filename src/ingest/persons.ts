@@ -16,9 +16,8 @@ export function isIllegalDistinctId(id: string): boolean {
 }
 
 /**
- * The person id an event is attributed to without creating a person (personless events):
- * stable per (project, distinct id), so it joins up if the person is created later... by the
- * same rule PostHog uses, a UUID derived from the distinct id.
+ * The person id of a personless event whose distinct id has no person: a UUID derived from
+ * (project, distinct id), so every personless event of one distinct id counts as one actor.
  */
 export function personlessPersonId(projectId: number, distinctId: string): string {
   const hex = createHash('sha1').update(`${projectId}:${distinctId}`).digest('hex');

@@ -30,6 +30,9 @@ import type {
 import { GROUP_SLOTS, groupColumn, schemaStatements } from './schema.js';
 
 type Row = Record<string, unknown>;
+
+/** Case-insensitive LIKE with '!' as the escape character (see escapeLike). */
+const ILIKE = "ILIKE ? ESCAPE '!'";
 type Cell = string | number | boolean | bigint | Date | null;
 
 const toTimestamp = (date: Date): DuckDBTimestampValue => new DuckDBTimestampValue(BigInt(date.getTime()) * 1000n);
@@ -276,6 +279,14 @@ export class DuckDBStore implements Store {
       );
       for (const d of commit.deletedPersons) {
         await c.run('DELETE FROM persons WHERE project_id = ? AND id = ?', [d.projectId, d.personId]);
+      }
+      for (const o of commit.personOverrides) {
+        // Keep overrides one hop deep: whatever pointed at the merged person now points at the survivor.
+        await c.run('UPDATE person_overrides SET new_person_id = ? WHERE project_id = ? AND new_person_id = ?', [
+          o.newPersonId,
+          o.projectId,
+          o.oldPersonId,
+        ]);
       }
       await this.upsertRows(
         c,
@@ -567,9 +578,6 @@ export class DuckDBStore implements Store {
   }
 }
 
-const ILIKE = "ILIKE ? ESCAPE '!'";
-
 function escapeLike(text: string): string {
-  // '!' is the escape character named in every ILIKE ... ESCAPE '!' above.
   return text.replace(/[!%_]/g, (c) => `!${c}`);
 }

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { CommitBuilder } from './commit-builder.js';
+import { isIllegalDistinctId, personIdWithoutProcessing, personlessPersonId, processPerson } from './persons.js';
+import { event, newProjectState } from './test-helpers.js';
+
+describe('person processing', () => {
+  it('creates one person per new distinct id and reuses it afterwards', () => {
+    const state = newProjectState();
+    const commit = new CommitBuilder();
+    const a = processPerson(state, event('x', 'u1'), commit);
+    const b = processPerson(state, event('y', 'u1'), commit);
+    expect(a).toBe(b);
+    expect(state.persons.size).toBe(1);
+    expect(commit.build().persons).toHaveLength(1);
+  });
+
+  it('applies $set, $set_once and $unset with top-level $set winning per key', () => {
+    const state = newProjectState();
+    const commit = new CommitBuilder();
+    processPerson(state, event('$set', 'u1', { $set: { plan: 'free', email: 'a@x' }, $set_once: { first: 1 } }), commit);
+    processPerson(state, event('$set', 'u1', { $set: { plan: 'ignored' }, $set_once: { first: 2 }, $unset: ['email'] }, { set: { plan: 'pro' } }), commit);
+    expect(state.personOf('u1')!.properties).toEqual({ plan: 'pro', first: 1 });
+  });
+
+  it('$identify moves an anonymous distinct id onto the identified user', () => {
+    const state = newProjectState();
+    const commit = new CommitBuilder();
+    const anon = processPerson(state, event('$pageview', 'anon-1', { $set: { seen: true } }), commit);
+    const id = processPerson(state, event('$identify', 'user-1', { $anon_distinct_id: 'anon-1' }), commit);
+    expect(id).toBe(anon);
+    const person = state.personOf('user-1')!;
+    expect([...person.distinctIds].sort()).toEqual(['anon-1', 'user-1']);
+    expect(person.isIdentified).toBe(true);
+    expect(person.properties).toEqual({ seen: true });
+  });
+
+  it('$identify merges two existing persons and records the override', () => {
+    const state = newProjectState();
+    const commit = new CommitBuilder();
+    const anon = processPerson(state, event('$pageview', 'anon-1', { $set: { a: 1, shared: 'anon' } }), commit);
+    const user = processPerson(state, event('$pageview', 'user-1', { $set: { b: 2, shared: 'user' } }), commit);
+    processPerson(state, event('$identify', 'user-1', { $anon_distinct_id: 'anon-1' }), commit);
+    expect(state.personOf('anon-1')!.id).toBe(user);
+    expect(state.persons.has(anon)).toBe(false);
+    expect(state.personOf('user-1')!.properties).toEqual({ a: 1, b: 2, shared: 'user' });
+    const built = commit.build();
+    expect(built.deletedPersons).toEqual([{ projectId: 1, personId: anon }]);
+    expect(built.personOverrides).toEqual([{ projectId: 1, oldPersonId: anon, newPersonId: user }]);
+  });
+
+  it('does not merge away an already identified person, except with $merge_dangerously', () => {
+    const state = newProjectState();
+    const commit = new CommitBuilder();
+    processPerson(state, event('$identify', 'user-1', { $anon_distinct_id: 'anon-1' }), commit);
+    const other = processPerson(state, event('$identify', 'user-2', { $anon_distinct_id: 'anon-2' }), commit);
+    processPerson(state, event('$create_alias', 'user-2', { alias: 'user-1' }), commit);
+    expect(state.personOf('user-1')!.id).not.toBe(other);
+    processPerson(state, event('$merge_dangerously', 'user-2', { alias: 'user-1' }), commit);
+    expect(state.personOf('user-1')!.id).toBe(other);
+  });
+
+  it('never merges on illegal distinct ids', () => {
+    const state = newProjectState();
+    const commit = new CommitBuilder();
+    processPerson(state, event('$identify', 'user-1', { $anon_distinct_id: 'null' }), commit);
+    processPerson(state, event('$identify', 'user-2', { $anon_distinct_id: 'Anonymous' }), commit);
+    expect(state.personOf('null')).toBeUndefined();
+    expect(state.personOf('Anonymous')).toBeUndefined();
+    expect(isIllegalDistinctId('[object Object]')).toBe(true);
+    expect(isIllegalDistinctId('GUEST')).toBe(true);
+    expect(isIllegalDistinctId('user-7')).toBe(false);
+  });
+
+  it('keeps the earliest event time as created_at', () => {
+    const state = newProjectState();
+    const commit = new CommitBuilder();
+    processPerson(state, event('x', 'u1', {}, { timestamp: new Date('2026-02-01T00:00:00Z') }), commit);
+    processPerson(state, event('x', 'u1', {}, { timestamp: new Date('2026-01-15T00:00:00Z') }), commit);
+    expect(state.personOf('u1')!.createdAt.toISOString()).toBe('2026-01-15T00:00:00.000Z');
+  });
+
+  it('attributes personless events to a stable id without creating a person', () => {
+    const state = newProjectState();
+    const id = personIdWithoutProcessing(state, 'device-1');
+    expect(id).toBe(personlessPersonId(1, 'device-1'));
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(personlessPersonId(2, 'device-1')).not.toBe(id);
+    expect(state.persons.size).toBe(0);
+  });
+});

@@ -1,0 +1,30 @@
+// Builders shared by the ingestion unit tests.
+import type { Properties } from '../store/store.js';
+import { CommitBuilder } from './commit-builder.js';
+import type { GroupContext } from './groups.js';
+import type { NormalizedEvent } from './normalize-event.js';
+import { ProjectState } from './project-state.js';
+
+export function newProjectState(id = 1): ProjectState {
+  return new ProjectState({ id, name: 'Test', apiToken: `phc_${id}`, timezone: 'UTC', createdAt: new Date(0) });
+}
+
+let counter = 0;
+export function event(name: string, distinctId: string, properties: Properties = {}, extra: Partial<NormalizedEvent> = {}): NormalizedEvent {
+  counter += 1;
+  return {
+    uuid: `00000000-0000-4000-8000-${String(counter).padStart(12, '0')}`,
+    event: name,
+    distinctId,
+    properties,
+    timestamp: extra.timestamp ?? new Date('2026-01-01T00:00:00Z'),
+    set: undefined,
+    setOnce: undefined,
+    ...extra,
+  };
+}
+
+export function groupContext(maxGroupTypes = 5): GroupContext & { overflowed: string[] } {
+  const overflowed: string[] = [];
+  return { maxGroupTypes, commit: new CommitBuilder(), onLimitExceeded: (_p, type) => overflowed.push(type), overflowed };
+}

@@ -1,0 +1,154 @@
+// The contract every Store backend must meet, as one suite each backend's test runs.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Group, IngestCommit, Person, Store, StoredEvent } from './store.js';
+
+const emptyCommit: IngestCommit = {
+  events: [],
+  persons: [],
+  deletedPersons: [],
+  personOverrides: [],
+  groups: [],
+  newGroupTypes: [],
+  newPropertyDefinitions: [],
+  warnings: [],
+};
+
+const at = (iso: string) => new Date(iso);
+
+function storedEvent(n: number, fields: Partial<StoredEvent> = {}): StoredEvent {
+  return {
+    uuid: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    projectId: 1,
+    event: 'pageview',
+    distinctId: 'u1',
+    personId: 'p1',
+    timestamp: new Date(Date.now() - n * 1000),
+    propertiesJson: JSON.stringify({ n }),
+    groupKeys: ['', '', '', '', ''],
+    createdAt: new Date(),
+    ...fields,
+  };
+}
+
+function group(key: string, createdAt: string, properties: Record<string, unknown> = {}, index = 0): Group {
+  return { projectId: 1, groupTypeIndex: index, groupKey: key, properties, createdAt: at(createdAt), updatedAt: at(createdAt), version: 1 };
+}
+
+function person(id: string, distinctIds: string[], properties: Record<string, unknown> = {}): Person {
+  return { projectId: 1, id, properties, isIdentified: false, createdAt: at('2026-01-01T00:00:00Z'), version: 0, distinctIds };
+}
+
+export function describeStoreContract(name: string, open: () => Promise<Store>): void {
+  describe(`${name} store contract`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await open();
+      await store.createProject({ id: 1, name: 'One', apiToken: 'phc_one', timezone: 'UTC', createdAt: new Date() });
+      await store.createProject({ id: 2, name: 'Two', apiToken: 'phc_two', timezone: 'UTC', createdAt: new Date() });
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('writes a commit atomically and loads it back as ingest state', async () => {
+      await store.commitIngest({
+        ...emptyCommit,
+        events: [storedEvent(1, { groupKeys: ['acme', '', '', '', ''] })],
+        persons: [person('p1', ['u1', 'u1-alt'], { email: 'a@x' })],
+        groups: [group('acme', '2026-01-01T00:00:00Z', { name: 'Acme' })],
+        newGroupTypes: [{ projectId: 1, groupTypeIndex: 0, groupType: 'company', nameSingular: null, namePlural: null, createdAt: new Date() }],
+        newPropertyDefinitions: [{ projectId: 1, type: 'group', groupTypeIndex: 0, name: 'name', propertyType: 'String', createdAt: new Date() }],
+      });
+      const state = await store.loadIngestState();
+      expect(state.projects.map((p) => p.apiToken)).toEqual(['phc_one', 'phc_two']);
+      expect(state.groupTypes.map((t) => t.groupType)).toEqual(['company']);
+      expect(state.groups.map((g) => [g.groupKey, g.properties])).toEqual([['acme', { name: 'Acme' }]]);
+      expect(state.persons.map((p) => [p.id, [...p.distinctIds].sort(), p.properties])).toEqual([['p1', ['u1', 'u1-alt'], { email: 'a@x' }]]);
+      expect(state.propertyDefinitions.map((d) => d.name)).toEqual(['name']);
+      const events = await store.listEvents({ projectId: 1, limit: 10 });
+      expect(events.map((e) => [e.uuid, e.groupKeys[0]])).toEqual([[storedEvent(1).uuid, 'acme']]);
+    });
+
+    it('rolls back everything when part of a commit fails', async () => {
+      const duplicateType = { projectId: 1, groupTypeIndex: 0, groupType: 'company', nameSingular: null, namePlural: null, createdAt: new Date() };
+      await store.commitIngest({ ...emptyCommit, newGroupTypes: [duplicateType] });
+      await expect(
+        store.commitIngest({ ...emptyCommit, events: [storedEvent(5)], newGroupTypes: [duplicateType] }),
+      ).rejects.toThrow();
+      expect(await store.listEvents({ projectId: 1, limit: 10 })).toEqual([]);
+    });
+
+    it('adds up ingestion warning counts per key', async () => {
+      const warning = { projectId: 1, type: 'event_dropped', key: 'missing_distinct_id', details: { reason: 'missing_distinct_id' }, count: 2, firstSeen: at('2026-01-01T00:00:00Z'), lastSeen: at('2026-01-02T00:00:00Z') };
+      await store.commitIngest({ ...emptyCommit, warnings: [warning] });
+      await store.commitIngest({ ...emptyCommit, warnings: [{ ...warning, count: 3, lastSeen: at('2026-01-05T00:00:00Z') }] });
+      const [stored] = await store.listIngestionWarnings(1);
+      expect(stored).toMatchObject({ count: 5, firstSeen: at('2026-01-01T00:00:00Z'), lastSeen: at('2026-01-05T00:00:00Z') });
+      expect(await store.listIngestionWarnings(2)).toEqual([]);
+    });
+
+    it('lists groups newest first with keyset pagination and search', async () => {
+      const groups = Array.from({ length: 7 }, (_, i) => group(`g${i}`, `2026-01-0${1 + (i % 3)}T00:00:00Z`, { name: i === 4 ? 'Special Corp' : `G${i}` }));
+      await store.commitIngest({ ...emptyCommit, groups });
+      const seen: string[] = [];
+      let after: { createdAt: Date; groupKey: string } | undefined;
+      for (;;) {
+        const page = await store.listGroups({ projectId: 1, groupTypeIndex: 0, after, limit: 3 });
+        if (page.length === 0) break;
+        seen.push(...page.map((g) => g.groupKey));
+        const last = page[page.length - 1];
+        after = { createdAt: last.createdAt, groupKey: last.groupKey };
+      }
+      expect(seen).toEqual(['g5', 'g2', 'g4', 'g1', 'g6', 'g3', 'g0']);
+      expect((await store.listGroups({ projectId: 1, groupTypeIndex: 0, search: 'special', limit: 10 })).map((g) => g.groupKey)).toEqual(['g4']);
+      expect((await store.listGroups({ projectId: 1, groupTypeIndex: 0, search: 'G3', limit: 10 })).map((g) => g.groupKey)).toEqual(['g3']);
+      expect((await store.listGroups({ projectId: 1, groupTypeIndex: 0, search: '100%', limit: 10 }))).toEqual([]);
+      expect(await store.listGroups({ projectId: 2, groupTypeIndex: 0, limit: 10 })).toEqual([]);
+    });
+
+    it('deleting a group type blanks its slot in events and removes its groups', async () => {
+      await store.commitIngest({
+        ...emptyCommit,
+        events: [storedEvent(1, { groupKeys: ['acme', 'p1', '', '', ''] })],
+        groups: [group('acme', '2026-01-01T00:00:00Z'), group('p1', '2026-01-01T00:00:00Z', {}, 1)],
+        newGroupTypes: [0, 1].map((i) => ({ projectId: 1, groupTypeIndex: i, groupType: `t${i}`, nameSingular: null, namePlural: null, createdAt: new Date() })),
+      });
+      await store.deleteGroupType(1, 0);
+      const [event] = await store.listEvents({ projectId: 1, limit: 10 });
+      expect(event.groupKeys.slice(0, 2)).toEqual(['', 'p1']);
+      expect(await store.findGroup(1, 0, 'acme')).toBeNull();
+      expect(await store.findGroup(1, 1, 'p1')).not.toBeNull();
+      expect((await store.loadIngestState()).groupTypes.map((t) => t.groupTypeIndex)).toEqual([1]);
+    });
+
+    it('follows person merges when reading events and related actors', async () => {
+      await store.commitIngest({
+        ...emptyCommit,
+        events: [
+          storedEvent(1, { personId: 'pa', groupKeys: ['acme', 'proj', '', '', ''] }),
+          storedEvent(2, { personId: 'pb', groupKeys: ['acme', '', '', '', ''] }),
+        ],
+        persons: [person('pa', ['a']), person('pb', ['b']), person('pc', ['c'])],
+        groups: [group('acme', '2026-01-01T00:00:00Z'), group('proj', '2026-01-01T00:00:00Z', {}, 1)],
+      });
+      // pa merged into pb, then pb into pc: both old ids now resolve to pc.
+      await store.commitIngest({ ...emptyCommit, deletedPersons: [{ projectId: 1, personId: 'pa' }], personOverrides: [{ projectId: 1, oldPersonId: 'pa', newPersonId: 'pb' }] });
+      await store.commitIngest({ ...emptyCommit, deletedPersons: [{ projectId: 1, personId: 'pb' }], personOverrides: [{ projectId: 1, oldPersonId: 'pb', newPersonId: 'pc' }] });
+      const events = await store.listEvents({ projectId: 1, personId: 'pc', limit: 10 });
+      expect(events).toHaveLength(2);
+      const since = new Date(Date.now() - 3600_000);
+      expect(await store.relatedToGroup(1, 0, 'acme', since)).toEqual({ personIds: ['pc'], groups: [{ groupTypeIndex: 1, groupKey: 'proj' }] });
+      expect(await store.relatedToPerson(1, 'pc', since)).toEqual({ personIds: [], groups: [{ groupTypeIndex: 0, groupKey: 'acme' }, { groupTypeIndex: 1, groupKey: 'proj' }] });
+      expect(await store.relatedToGroup(1, 0, 'acme', new Date())).toEqual({ personIds: [], groups: [] });
+    });
+
+    it('counts group property values', async () => {
+      await store.commitIngest({
+        ...emptyCommit,
+        groups: [group('a', '2026-01-01T00:00:00Z', { plan: 'pro' }), group('b', '2026-01-01T00:00:00Z', { plan: 'pro' }), group('c', '2026-01-01T00:00:00Z', { plan: 'free' }), group('d', '2026-01-01T00:00:00Z', {})],
+      });
+      expect(await store.groupPropertyValues(1, 0, 'plan', undefined, 20)).toEqual([{ value: 'pro', count: 2 }, { value: 'free', count: 1 }]);
+      expect(await store.groupPropertyValues(1, 0, 'plan', 'FR', 20)).toEqual([{ value: 'free', count: 1 }]);
+    });
+  });
+}
