@@ -32,6 +32,18 @@ export async function createProject(store: Store, queue: IngestQueue, name: stri
   });
 }
 
+function decodeEventCursor(value: string | undefined): { timestamp: Date; uuid: string } | undefined {
+  if (!value) return undefined;
+  try {
+    const cursor = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as { t?: unknown; u?: unknown };
+    const ms = typeof cursor.t === 'string' ? Date.parse(cursor.t) : NaN;
+    if (Number.isNaN(ms) || typeof cursor.u !== 'string') throw new Error('bad cursor');
+    return { timestamp: new Date(ms), uuid: cursor.u };
+  } catch {
+    throw new HttpError('invalid_input', 'cursor is not a cursor this API returned.', 'cursor');
+  }
+}
+
 const dateParam = z
   .string()
   .refine((v) => !Number.isNaN(Date.parse(v)), { error: 'must be an ISO 8601 date' })
@@ -137,6 +149,7 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRoutesD
       group_key: z.string().optional(),
       after: dateParam,
       before: dateParam,
+      cursor: z.string().optional(),
       limit: z.coerce.number().int().min(1).max(1000).default(100),
     });
     app.get(`${prefix}/events`, async (req) => {
@@ -153,13 +166,16 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRoutesD
         group: q.group_type_index !== undefined && q.group_key !== undefined ? { groupTypeIndex: q.group_type_index, groupKey: q.group_key } : undefined,
         after: q.after,
         before: q.before,
+        afterRow: decodeEventCursor(q.cursor),
         limit: q.limit + 1,
       });
       const page = events.slice(0, q.limit);
       let next: string | null = null;
       if (events.length > q.limit) {
+        // (timestamp, uuid) keyset: events sharing a timestamp are neither skipped nor repeated.
+        const last = page[page.length - 1];
         const url = new URL(req.url, `${req.protocol}://${req.host}`);
-        url.searchParams.set('before', page[page.length - 1].timestamp.toISOString());
+        url.searchParams.set('cursor', Buffer.from(JSON.stringify({ t: last.timestamp.toISOString(), u: last.uuid })).toString('base64url'));
         next = url.toString();
       }
       return { next, results: page.map(serializeEvent) };

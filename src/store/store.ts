@@ -144,6 +144,8 @@ export interface EventListQuery {
   readonly group?: { groupTypeIndex: number; groupKey: string };
   readonly after?: Date;
   readonly before?: Date;
+  /** Keyset position: rows strictly after (timestamp DESC, uuid DESC). */
+  readonly afterRow?: { timestamp: Date; uuid: string };
   readonly limit: number;
 }
 

@@ -555,6 +555,10 @@ export class DuckDBStore implements Store {
       where.push('e.timestamp < ?');
       params.push(q.before);
     }
+    if (q.afterRow) {
+      where.push('(e.timestamp < ? OR (e.timestamp = ? AND e.uuid < ?))');
+      params.push(q.afterRow.timestamp, q.afterRow.timestamp, q.afterRow.uuid);
+    }
     params.push(q.limit);
     const rows = await this.read(
       `SELECT e.* EXCLUDE (person_id), ${this.personExpr} AS person_id FROM events e ${this.personJoin}
