@@ -24,7 +24,7 @@ describe('events API', () => {
     let next: string | null = '/api/projects/@current/events/?event=tie&limit=3';
     let pages = 0;
     while (next) {
-      const { status, body } = await server.api(next.replace(server.url, ''));
+      const { status, body }: { status: number; body: { next: string | null; results: { properties: { i: number } }[] } } = await server.api(next.replace(server.url, ''));
       expect(status).toBe(200);
       seen.push(...body.results.map((e: { properties: { i: number } }) => e.properties.i));
       next = body.next;

@@ -3,14 +3,14 @@
 // gzip by magic bytes whatever the hints, lz-string when hinted, then one of three JSON shapes.
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
-import LZString from 'lz-string';
 import { HttpError } from '../errors.js';
 
 const gunzip = promisify(zlib.gunzip);
 
 export interface CaptureRequest {
   readonly body: Buffer;
-  readonly query: Record<string, string | undefined>;
+  /** Parsed query string; repeated parameters may be arrays. */
+  readonly query: Record<string, unknown>;
   readonly contentType: string | undefined;
   readonly contentEncoding: string | undefined;
   /** Largest payload accepted, also after decompression, in bytes. */
@@ -27,8 +27,8 @@ export interface DecodedPayload {
 
 type Compression = 'gzip' | 'lz64' | 'base64' | undefined;
 
-function compressionHint(value: string | undefined): Compression {
-  switch ((value ?? '').toLowerCase()) {
+function compressionHint(value: string | null | undefined): Compression {
+  switch ((value ?? '').trim().toLowerCase()) {
     case 'gzip':
     case 'gzip-js':
       return 'gzip';
@@ -45,10 +45,25 @@ function compressionHint(value: string | undefined): Compression {
 
 const STRICT_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const isGzip = (bytes: Buffer): boolean => bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+const looksLikeJson = (text: string): boolean => /^\s*[[{]/.test(text);
 
 function looksBase64(text: string): boolean {
   const trimmed = text.trim();
   return trimmed.length >= 4 && trimmed.length % 4 === 0 && STRICT_BASE64.test(trimmed);
+}
+
+/**
+ * URL decoding (query strings and forms) turns "+" into a space; base64 and lz64 payloads need
+ * them back. JSON is left alone: it has characters outside the base64 alphabet.
+ */
+function restorePlus(value: string): string {
+  return value.includes(' ') && /^[A-Za-z0-9+/= ]+$/.test(value) ? value.replaceAll(' ', '+') : value;
+}
+
+/** Repeated query parameters arrive as arrays: the first one counts. */
+function firstValue(value: unknown): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' ? first : undefined;
 }
 
 function tooLarge(limit: number): HttpError {
@@ -65,8 +80,71 @@ async function inflate(bytes: Buffer, limit: number): Promise<Buffer> {
   }
 }
 
+const LZ64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=';
+const LZ64_VALUES = new Map([...LZ64_ALPHABET].map((char, index) => [char, index]));
+
+/**
+ * lz-string's decompressFromBase64, stopping as soon as the output passes `limit`: a few kB of
+ * lz-string can expand to gigabytes, and the library has no cap. Same bit format and dictionary
+ * rules as lz-string 1.5 (`_decompress` with 6-bit input values). Returns undefined when invalid.
+ */
+function lz64Decompress(input: string, limit: number): string | undefined {
+  if (input === '') return undefined;
+  const valueAt = (i: number) => LZ64_VALUES.get(input.charAt(i)) ?? 0;
+  // Bits are read from the most significant of each 6-bit value; the next value is loaded eagerly.
+  let value = valueAt(0);
+  let position = 32;
+  let index = 1;
+  const readBits = (count: number): number => {
+    let bits = 0;
+    for (let n = 0, power = 1; n < count; n++, power *= 2) {
+      if (value & position) bits += power;
+      position >>= 1;
+      if (position === 0) {
+        position = 32;
+        value = valueAt(index++);
+      }
+    }
+    return bits;
+  };
+
+  const dictionary: string[] = [];
+  let dictSize = 4;
+  let numBits = 3;
+  let enlargeIn = 4;
+  const first = readBits(2);
+  if (first > 1) return undefined;
+  let previous = String.fromCharCode(readBits(first === 0 ? 8 : 16));
+  dictionary[3] = previous;
+  const parts = [previous];
+  let length = previous.length;
+  for (;;) {
+    // lz-string reads one value ahead: past the end of the input means truncated data.
+    if (index > input.length) return undefined;
+    let code = readBits(numBits);
+    if (code === 2) return parts.join('');
+    if (code === 0 || code === 1) {
+      dictionary[dictSize++] = String.fromCharCode(readBits(code === 0 ? 8 : 16));
+      code = dictSize - 1;
+      if (--enlargeIn === 0) enlargeIn = 2 ** numBits++;
+    }
+    let entry = dictionary[code];
+    if (entry === undefined) {
+      if (code !== dictSize) return undefined;
+      entry = previous + previous.charAt(0);
+    }
+    length += entry.length;
+    // UTF-8 never takes fewer bytes than UTF-16 code units, so this is a safe early stop.
+    if (length > limit) throw tooLarge(limit);
+    parts.push(entry);
+    dictionary[dictSize++] = previous + entry.charAt(0);
+    previous = entry;
+    if (--enlargeIn === 0) enlargeIn = 2 ** numBits++;
+  }
+}
+
 function decodeLz64(text: string, limit: number): Buffer {
-  const decoded = LZString.decompressFromBase64(text.trim());
+  const decoded = lz64Decompress(text.trim(), limit);
   if (!decoded) throw new HttpError('malformed_body', 'Request body is not valid lz-string (lz64) data.');
   const bytes = Buffer.from(decoded, 'utf8');
   if (bytes.length > limit) throw tooLarge(limit);
@@ -88,48 +166,64 @@ function parseQuerySentAt(value: string | undefined): Date | undefined {
   return date.getUTCFullYear() > 2020 ? date : undefined;
 }
 
+/** Decoding layers allowed (gzip, base64, lz64, nested); each one is capped at the limit. */
+const MAX_LAYERS = 4;
+
 export async function decodeCaptureRequest(request: CaptureRequest): Promise<DecodedPayload> {
-  const { query, limit } = request;
-  let bytes: Buffer = query.data ? Buffer.from(query.data, 'utf8') : request.body;
+  const { limit } = request;
+  const query = (name: string) => firstValue(request.query[name]);
+  const dataParam = query('data');
+  let bytes: Buffer = dataParam ? Buffer.from(restorePlus(dataParam), 'utf8') : request.body;
   if (bytes.length === 0) throw new HttpError('no_events', 'The request has no body and no data parameter.');
   if (bytes.length > limit) throw tooLarge(limit);
 
-  const isForm = (request.contentType ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded') && !query.data;
-  let hint = compressionHint(query.compression) ?? compressionHint(request.contentEncoding);
+  const isForm = !dataParam && (request.contentType ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
+  let hint = compressionHint(query('compression')) ?? compressionHint(request.contentEncoding);
 
-  if (!isGzip(bytes)) {
-    const text = bytes.toString('latin1');
-    if (isForm) {
-      const form = new URLSearchParams(text);
-      let data = form.get('data');
-      if (data === null) throw new HttpError('malformed_body', 'The form body has no "data" field.');
-      hint = compressionHint(query.compression) ?? compressionHint(form.get('compression') ?? undefined) ?? hint;
-      // Form decoding turns "+" into spaces; base64 payloads need them back.
-      if (/^[A-Za-z0-9+/= ]+$/.test(data) && data.includes(' ')) data = data.replaceAll(' ', '+');
-      bytes = Buffer.from(data, 'latin1');
-    } else if (hint !== 'lz64' && looksBase64(text)) {
-      bytes = Buffer.from(text.trim(), 'base64');
-      if (hint === 'base64') hint = undefined;
+  if (isForm && !isGzip(bytes)) {
+    // Forms are UTF-8 (as browsers send them); `data` holds JSON, base64 or lz64.
+    const text = bytes.toString('utf8');
+    const form = new URLSearchParams(text);
+    const data = form.get('data');
+    if (data !== null) {
+      hint = compressionHint(query('compression')) ?? compressionHint(form.get('compression')) ?? hint;
+      bytes = Buffer.from(restorePlus(data), 'utf8');
+    } else if (!looksLikeJson(text)) {
+      // A JSON body under a form content type (some proxies) is read as JSON.
+      throw new HttpError('malformed_body', 'The form body has no "data" field.');
     }
   }
 
-  if (isGzip(bytes)) {
-    bytes = await inflate(bytes, limit);
-  } else if (hint === 'lz64') {
-    bytes = decodeLz64(bytes.toString('latin1'), limit);
-  } else if (hint === 'base64' || (hint === undefined && looksBase64(bytes.toString('latin1')))) {
-    bytes = Buffer.from(bytes.toString('latin1').trim(), 'base64');
+  // Gzip by magic bytes whatever the hint; lz64 only when hinted; base64 when hinted or when the
+  // whole payload is strict base64 (possibly twice, or around gzip, for legacy SDKs).
+  let lzPending = hint === 'lz64';
+  let base64Hinted = hint === 'base64';
+  for (let layer = 0; layer < MAX_LAYERS; layer++) {
+    if (isGzip(bytes)) {
+      bytes = await inflate(bytes, limit);
+      continue;
+    }
+    const text = bytes.toString('latin1');
+    if (lzPending) {
+      lzPending = false;
+      bytes = decodeLz64(text, limit);
+      continue;
+    }
+    if (looksBase64(text) || (base64Hinted && !looksLikeJson(text))) {
+      base64Hinted = false;
+      bytes = Buffer.from(text.trim(), 'base64');
+      continue;
+    }
+    break;
   }
-  // A base64 payload may itself hold gzip (old SDKs with compression=base64 after gzip).
-  if (isGzip(bytes)) bytes = await inflate(bytes, limit);
 
   let parsed: unknown;
   try {
-    parsed = JSON.parse(bytes.toString('utf8'));
+    parsed = JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, ''));
   } catch {
     throw new HttpError('malformed_body', 'Request body is not valid JSON (after decoding).');
   }
-  return interpretShape(parsed, parseQuerySentAt(query.sent_at ?? query._));
+  return interpretShape(parsed, parseQuerySentAt(query('sent_at') ?? query('_')));
 }
 
 function interpretShape(parsed: unknown, querySentAt: Date | undefined): DecodedPayload {

@@ -24,6 +24,7 @@ export interface NormalizeContext {
 }
 
 const MAX_DISTINCT_ID_LENGTH = 200;
+const MAX_EVENT_NAME_LENGTH = 200;
 const MAX_FUTURE_MS = 23 * 60 * 60 * 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -50,20 +51,29 @@ function normalizeDistinctId(value: unknown): string | undefined {
  * datetimes without a zone are UTC (never the server's local time).
  */
 export function parseTimestamp(value: unknown): Date | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return undefined;
     // Epoch seconds or milliseconds: anything below 1e11 is seconds (that is before 1973 in ms).
-    return new Date(Math.abs(value) < 1e11 ? value * 1000 : value);
+    return validDate(Math.abs(value) < 1e11 ? value * 1000 : value);
   }
   if (typeof value !== 'string') return undefined;
   let text = value.trim();
   if (text === '') return undefined;
   if (/^-?\d+(\.\d+)?$/.test(text)) return parseTimestamp(Number(text));
-  text = text.replace(' ', 'T');
+  text = text.replace(/^(\d{4}-\d{2}-\d{2}) +(?=\d)/, '$1T');
   if (/^\d{4}-\d{2}-\d{2}$/.test(text)) text += 'T00:00:00Z';
-  text = text.replace(/([+-]\d{2})$/, '$1:00').replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
-  if (/T[\d:.]+$/.test(text)) text += 'Z';
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) ? undefined : new Date(ms);
+  if (/^\d{4}-\d{2}-\d{2}T\d/.test(text)) {
+    // "+HH" and "+HHMM" offsets become "+HH:MM"; no zone at all means UTC.
+    text = text.replace(/\s+([+-]\d{2}(?::?\d{2})?|Z)$/i, '$1');
+    text = text.replace(/([+-]\d{2})$/, '$1:00').replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
+    if (/T[\d:.]+$/.test(text)) text += 'Z';
+  }
+  return validDate(Date.parse(text));
+}
+
+function validDate(ms: number): Date | undefined {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 function eventTime(raw: Properties, props: Properties, context: NormalizeContext): Date {
@@ -83,9 +93,10 @@ function eventTime(raw: Properties, props: Properties, context: NormalizeContext
     }
   }
   if (Number.isNaN(time.getTime())) return now;
+  // In this order, as PostHog: far future becomes now, then years outside 0..9999 the epoch.
+  if (time.getTime() - now.getTime() > MAX_FUTURE_MS) return now;
   const year = time.getUTCFullYear();
   if (year < 0 || year > 9999) return new Date(0);
-  if (time.getTime() - now.getTime() > MAX_FUTURE_MS) return now;
   return time;
 }
 
@@ -103,7 +114,7 @@ export function normalizeEvent(raw: unknown, context: NormalizeContext): Normali
     ok: true,
     event: {
       uuid,
-      event: name.length > 200 ? name.slice(0, 200) : name,
+      event: name.length > MAX_EVENT_NAME_LENGTH ? [...name].slice(0, MAX_EVENT_NAME_LENGTH).join('') : name,
       distinctId,
       properties: props,
       timestamp: eventTime(raw, props, context),
