@@ -1,42 +1,69 @@
 // Collects everything one group commit will write, deduplicating repeated changes to the same
-// person, group or warning within the batch.
+// person, group or warning within the batch, and telling new rows from changed ones.
 import type {
+  DistinctIdAssignment,
   Group,
   GroupType,
   IngestCommit,
   IngestionWarning,
+  PersonRow,
   PropertyDefinition,
   StoredEvent,
 } from '../store/store.js';
 import { groupId, type MutablePerson } from './project-state.js';
 
+const personRow = (p: MutablePerson): PersonRow => ({
+  projectId: p.projectId,
+  id: p.id,
+  // A snapshot: the live object keeps changing in later batches.
+  properties: { ...p.properties },
+  isIdentified: p.isIdentified,
+  createdAt: p.createdAt,
+  version: p.version,
+});
+
 export class CommitBuilder {
   readonly events: StoredEvent[] = [];
-  private readonly persons = new Map<string, MutablePerson>();
+  private readonly touchedPersons = new Map<string, MutablePerson>();
+  private readonly createdPersonIds = new Set<string>();
+  private readonly distinctIds = new Map<string, DistinctIdAssignment>();
   private readonly deletedPersons = new Map<string, { projectId: number; personId: string }>();
   private readonly personOverrides: { projectId: number; oldPersonId: string; newPersonId: string }[] = [];
   private readonly groups = new Map<string, Group>();
+  private readonly createdGroupIds = new Set<string>();
   private readonly newGroupTypes: GroupType[] = [];
   private readonly newPropertyDefinitions: PropertyDefinition[] = [];
   private readonly warnings = new Map<string, IngestionWarning>();
 
-  get eventCount(): number {
-    return this.events.length;
+  /** A person created by this batch (with its first distinct ids). */
+  createPerson(person: MutablePerson): void {
+    const key = `${person.projectId}/${person.id}`;
+    this.createdPersonIds.add(key);
+    this.touchedPersons.set(key, person);
+    for (const distinctId of person.distinctIds) this.assignDistinctId(person, distinctId);
   }
 
   touchPerson(person: MutablePerson): void {
-    this.persons.set(`${person.projectId}/${person.id}`, person);
+    this.touchedPersons.set(`${person.projectId}/${person.id}`, person);
+  }
+
+  assignDistinctId(person: MutablePerson, distinctId: string): void {
+    this.distinctIds.set(`${person.projectId}/${distinctId}`, { projectId: person.projectId, distinctId, personId: person.id });
   }
 
   deletePerson(person: MutablePerson, mergedInto: MutablePerson): void {
     const key = `${person.projectId}/${person.id}`;
-    this.persons.delete(key);
-    this.deletedPersons.set(key, { projectId: person.projectId, personId: person.id });
+    this.touchedPersons.delete(key);
+    // A person created and merged away within one batch was never stored: nothing to delete.
+    if (!this.createdPersonIds.delete(key)) this.deletedPersons.set(key, { projectId: person.projectId, personId: person.id });
+    // Events already stored (or in this batch) with the old id follow the override.
     this.personOverrides.push({ projectId: person.projectId, oldPersonId: person.id, newPersonId: mergedInto.id });
   }
 
-  putGroup(group: Group): void {
-    this.groups.set(`${group.projectId}/${groupId(group.groupTypeIndex, group.groupKey)}`, group);
+  putGroup(group: Group, isNew: boolean): void {
+    const key = `${group.projectId}/${groupId(group.groupTypeIndex, group.groupKey)}`;
+    if (isNew) this.createdGroupIds.add(key);
+    this.groups.set(key, group);
   }
 
   addGroupType(type: GroupType): void {
@@ -62,21 +89,23 @@ export class CommitBuilder {
   }
 
   build(): IngestCommit {
+    const newPersons: PersonRow[] = [];
+    const changedPersons: PersonRow[] = [];
+    for (const [key, person] of this.touchedPersons) {
+      (this.createdPersonIds.has(key) ? newPersons : changedPersons).push(personRow(person));
+    }
+    const newGroups: Group[] = [];
+    const changedGroups: Group[] = [];
+    for (const [key, group] of this.groups) (this.createdGroupIds.has(key) ? newGroups : changedGroups).push(group);
     return {
       events: this.events,
-      // Snapshots: the live objects keep changing in later batches.
-      persons: [...this.persons.values()].map((p) => ({
-        projectId: p.projectId,
-        id: p.id,
-        properties: { ...p.properties },
-        isIdentified: p.isIdentified,
-        createdAt: p.createdAt,
-        version: p.version,
-        distinctIds: [...p.distinctIds],
-      })),
+      newPersons,
+      changedPersons,
+      distinctIds: [...this.distinctIds.values()],
       deletedPersons: [...this.deletedPersons.values()],
       personOverrides: this.personOverrides,
-      groups: [...this.groups.values()],
+      newGroups,
+      changedGroups,
       newGroupTypes: this.newGroupTypes,
       newPropertyDefinitions: this.newPropertyDefinitions,
       warnings: [...this.warnings.values()],

@@ -47,6 +47,16 @@ const STRICT_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const isGzip = (bytes: Buffer): boolean => bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 const looksLikeJson = (text: string): boolean => /^\s*[[{]/.test(text);
 
+/** First non-blank byte is "{" or "[" (after an optional UTF-8 byte order mark). */
+function startsLikeJson(bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b === 0x7b || b === 0x5b) return true;
+    if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09 && !(i < 3 && (b === 0xef || b === 0xbb || b === 0xbf))) return false;
+  }
+  return false;
+}
+
 function looksBase64(text: string): boolean {
   const trimmed = text.trim();
   return trimmed.length >= 4 && trimmed.length % 4 === 0 && STRICT_BASE64.test(trimmed);
@@ -203,6 +213,8 @@ export async function decodeCaptureRequest(request: CaptureRequest): Promise<Dec
       bytes = await inflate(bytes, limit);
       continue;
     }
+    // Plain JSON (the common case after gunzip) starts with "{" or "[": no text copy needed.
+    if (!lzPending && startsLikeJson(bytes)) break;
     const text = bytes.toString('latin1');
     if (lzPending) {
       lzPending = false;
@@ -219,7 +231,9 @@ export async function decodeCaptureRequest(request: CaptureRequest): Promise<Dec
 
   let parsed: unknown;
   try {
-    parsed = JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, ''));
+    // A UTF-8 byte order mark (EF BB BF) is not JSON: skip it.
+    const start = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    parsed = JSON.parse(bytes.toString('utf8', start));
   } catch {
     throw new HttpError('malformed_body', 'Request body is not valid JSON (after decoding).');
   }

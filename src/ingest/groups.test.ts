@@ -83,7 +83,7 @@ describe('group processing', () => {
     );
     const built = ctx.commit.build();
     expect(built.events.map((e) => e.groupKeys[0])).toEqual(['acme', '']);
-    expect(built.persons).toHaveLength(0);
+    expect([...built.newPersons, ...built.changedPersons]).toHaveLength(0);
     expect(state.groups.get(groupId(0, 'acme'))!.properties).toEqual({ name: 'Acme' });
   });
 });

@@ -123,5 +123,5 @@ export function applyGroupIdentify(state: ProjectState, event: NormalizedEvent, 
     next = { ...existing, properties, createdAt, updatedAt: new Date(), version: existing.version + 1 };
   }
   state.groups.set(id, next);
-  ctx.commit.putGroup(next);
+  ctx.commit.putGroup(next, !existing);
 }

@@ -3,7 +3,7 @@
 // transaction holding its events has committed, so a 200 means the events are durable.
 import type { FastifyBaseLogger } from 'fastify';
 import { HttpError } from '../errors.js';
-import type { Project, Store } from '../store/store.js';
+import type { IngestCommit, Project, Store } from '../store/store.js';
 import { CommitBuilder } from './commit-builder.js';
 import { ingestEvent, WARNING_EVENT_DROPPED } from './ingest-processor.js';
 import type { NormalizedEvent } from './normalize-event.js';
@@ -93,10 +93,39 @@ export class IngestQueue {
     setImmediate(() => void this.loop());
   }
 
+  /**
+   * Pipelined: while one batch's transaction runs in DuckDB, the next batch is already applied to
+   * the in-memory state, so the main thread is not idle during the commit. At most one
+   * transaction is in flight, and batches are written in the order they were applied.
+   */
   private async loop(): Promise<void> {
+    let inFlight: Promise<boolean> | undefined;
     try {
-      while (this.jobs.length > 0 || this.exclusives.length > 0) {
-        if (this.jobs.length > 0) await this.commitNext();
+      while (this.jobs.length > 0 || this.exclusives.length > 0 || inFlight) {
+        if (this.jobs.length > 0 && this.exclusives.length === 0) {
+          const jobs = this.takeJobs();
+          const commit = this.apply(jobs);
+          if (inFlight) {
+            const previousOk = await inFlight;
+            inFlight = undefined;
+            if (!previousOk) {
+              // This batch was applied on top of state that never reached the disk.
+              this.fail(jobs, new HttpError('unavailable', 'Ingestion failed to write a batch; retry.'));
+              await this.reload();
+              continue;
+            }
+          }
+          if (commit) inFlight = this.write(jobs, commit);
+          else await this.reload();
+          continue;
+        }
+        if (inFlight) {
+          const ok = await inFlight;
+          inFlight = undefined;
+          if (!ok) await this.reload();
+          continue;
+        }
+        // Nothing in flight and nothing applied ahead: state changes are safe here.
         const exclusives = this.exclusives;
         this.exclusives = [];
         for (const x of exclusives) {
@@ -122,8 +151,8 @@ export class IngestQueue {
     return this.jobs.splice(0, taken);
   }
 
-  private async commitNext(): Promise<void> {
-    const jobs = this.takeJobs();
+  /** Runs the ingestion steps for the jobs against in-memory state; undefined (jobs failed) on error. */
+  private apply(jobs: Job[]): IngestCommit | undefined {
     const commit = new CommitBuilder();
     const now = new Date();
     const ctx = {
@@ -131,7 +160,6 @@ export class IngestQueue {
       commit,
       onLimitExceeded: (projectId: number, groupType: string) => this.reportOverflow(projectId, groupType),
     };
-    const eventCount = jobs.reduce((n, job) => n + job.events.length, 0);
     try {
       for (const job of jobs) {
         const state = this.state.project(job.projectId);
@@ -139,19 +167,43 @@ export class IngestQueue {
         for (const event of job.events) ingestEvent(state, event, ctx, now);
         for (const reason of job.dropped) commit.warn(job.projectId, WARNING_EVENT_DROPPED, reason, { reason }, now);
       }
-      await this.store.commitIngest(commit.build());
-      for (const job of jobs) job.resolve();
+      return commit.build();
     } catch (error) {
-      this.log.error({ err: error }, 'ingestion commit failed; reloading state from the store');
-      for (const job of jobs) job.reject(error);
-      // The in-memory state may hold changes that were never written: start again from the store.
-      try {
-        this.state = IngestStateIndex.fromSnapshot(await this.store.loadIngestState());
-      } catch (reloadError) {
-        this.log.error({ err: reloadError }, 'reloading ingestion state failed');
-      }
-    } finally {
-      this.queuedEvents -= eventCount;
+      this.log.error({ err: error }, 'applying a batch failed');
+      this.fail(jobs, error);
+      return undefined;
+    }
+  }
+
+  /** Writes one applied batch and answers its requests; false when the write failed. */
+  private async write(jobs: Job[], commit: IngestCommit): Promise<boolean> {
+    try {
+      await this.store.commitIngest(commit);
+      this.settle(jobs);
+      for (const job of jobs) job.resolve();
+      return true;
+    } catch (error) {
+      this.log.error({ err: error }, 'ingestion commit failed');
+      this.fail(jobs, error);
+      return false;
+    }
+  }
+
+  private fail(jobs: Job[], error: unknown): void {
+    this.settle(jobs);
+    for (const job of jobs) job.reject(error);
+  }
+
+  private settle(jobs: Job[]): void {
+    for (const job of jobs) this.queuedEvents -= job.events.length;
+  }
+
+  /** The in-memory state may hold changes that were never written: start again from the store. */
+  private async reload(): Promise<void> {
+    try {
+      this.state = IngestStateIndex.fromSnapshot(await this.store.loadIngestState());
+    } catch (error) {
+      this.log.error({ err: error }, 'reloading ingestion state failed');
     }
   }
 

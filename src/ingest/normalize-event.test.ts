@@ -196,10 +196,11 @@ describe('normalizeEvent: other fields', () => {
     expect(event.properties).toEqual({ plan: 'pro', $groups: { company: 'acme' } });
   });
 
-  it('does not modify the raw event', () => {
-    const raw = { event: 'e', distinct_id: 'u', properties: { token: 'phc_x' } };
-    normalizeEvent(raw, { sentAt: undefined, now: NOW });
-    expect(raw.properties).toEqual({ token: 'phc_x' });
+  it('takes over the raw properties object (no copy) and drops its token', () => {
+    const raw = { event: 'e', distinct_id: 'u', properties: { token: 'phc_x', a: 1 } };
+    const result = normalizeEvent(raw, { sentAt: undefined, now: NOW });
+    expect(result.ok && result.event.properties).toBe(raw.properties);
+    expect(raw.properties).toEqual({ a: 1 });
   });
 
   it('treats properties that are not an object as empty', () => {

@@ -102,14 +102,15 @@ function eventTime(raw: Properties, props: Properties, context: NormalizeContext
 
 export function normalizeEvent(raw: unknown, context: NormalizeContext): NormalizeResult {
   if (!isPlainObject(raw)) return { ok: false, reason: 'event_not_an_object' };
-  const props: Properties = isPlainObject(raw.properties) ? { ...raw.properties } : {};
+  // The parsed request is ours alone: use its properties object as is rather than copying it.
+  const props: Properties = isPlainObject(raw.properties) ? raw.properties : {};
   const name = raw.event ?? context.defaultEventName;
   if (typeof name !== 'string' || name === '') return { ok: false, reason: 'missing_event_name' };
   const distinctId = normalizeDistinctId(raw.distinct_id ?? raw.$distinct_id ?? props.distinct_id);
   if (distinctId === undefined) return { ok: false, reason: 'missing_distinct_id' };
   const uuid = typeof raw.uuid === 'string' && UUID.test(raw.uuid) ? raw.uuid.toLowerCase() : randomUUID();
   // The token authenticates the request; it is not an event property worth keeping.
-  delete props.token;
+  if ('token' in props) delete props.token;
   return {
     ok: true,
     event: {

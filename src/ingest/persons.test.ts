@@ -11,7 +11,8 @@ describe('person processing', () => {
     const b = processPerson(state, event('y', 'u1'), commit);
     expect(a).toBe(b);
     expect(state.persons.size).toBe(1);
-    expect(commit.build().persons).toHaveLength(1);
+    expect(commit.build().newPersons).toHaveLength(1);
+    expect(commit.build().changedPersons).toHaveLength(0);
   });
 
   it('applies $set, $set_once and $unset with top-level $set winning per key', () => {
@@ -36,9 +37,10 @@ describe('person processing', () => {
 
   it('$identify merges two existing persons and records the override', () => {
     const state = newProjectState();
+    const first = new CommitBuilder();
+    const anon = processPerson(state, event('$pageview', 'anon-1', { $set: { a: 1, shared: 'anon' } }), first);
+    const user = processPerson(state, event('$pageview', 'user-1', { $set: { b: 2, shared: 'user' } }), first);
     const commit = new CommitBuilder();
-    const anon = processPerson(state, event('$pageview', 'anon-1', { $set: { a: 1, shared: 'anon' } }), commit);
-    const user = processPerson(state, event('$pageview', 'user-1', { $set: { b: 2, shared: 'user' } }), commit);
     processPerson(state, event('$identify', 'user-1', { $anon_distinct_id: 'anon-1' }), commit);
     expect(state.personOf('anon-1')!.id).toBe(user);
     expect(state.persons.has(anon)).toBe(false);
@@ -46,6 +48,21 @@ describe('person processing', () => {
     const built = commit.build();
     expect(built.deletedPersons).toEqual([{ projectId: 1, personId: anon }]);
     expect(built.personOverrides).toEqual([{ projectId: 1, oldPersonId: anon, newPersonId: user }]);
+    expect(built.distinctIds).toEqual([{ projectId: 1, distinctId: 'anon-1', personId: user }]);
+    expect(built.changedPersons.map((p) => p.id)).toEqual([user]);
+  });
+
+  it('writes nothing for a person created and merged away within one batch, but keeps the override', () => {
+    const state = newProjectState();
+    const commit = new CommitBuilder();
+    const anon = processPerson(state, event('$pageview', 'anon-1'), commit);
+    const user = processPerson(state, event('$pageview', 'user-1'), commit);
+    processPerson(state, event('$identify', 'user-1', { $anon_distinct_id: 'anon-1' }), commit);
+    const built = commit.build();
+    expect(built.newPersons.map((p) => p.id)).toEqual([user]);
+    expect(built.deletedPersons).toEqual([]);
+    expect(built.personOverrides).toEqual([{ projectId: 1, oldPersonId: anon, newPersonId: user }]);
+    expect(built.distinctIds.map((d) => [d.distinctId, d.personId]).sort()).toEqual([['anon-1', user], ['user-1', user]]);
   });
 
   it('does not merge away an already identified person, except with $merge_dangerously', () => {

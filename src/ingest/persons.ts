@@ -37,7 +37,7 @@ function createPerson(state: ProjectState, distinctIds: string[], at: Date, comm
     distinctIds: new Set(distinctIds),
   };
   state.addPerson(person);
-  commit.touchPerson(person);
+  commit.createPerson(person);
   return person;
 }
 
@@ -46,6 +46,7 @@ function addDistinctId(state: ProjectState, person: MutablePerson, distinctId: s
   state.personIdByDistinctId.set(distinctId, person.id);
   person.isIdentified = true;
   person.version += 1;
+  commit.assignDistinctId(person, distinctId);
   commit.touchPerson(person);
 }
 
@@ -79,6 +80,7 @@ function mergeDistinctIds(
     for (const id of other.distinctIds) {
       into.distinctIds.add(id);
       state.personIdByDistinctId.set(id, into.id);
+      commit.assignDistinctId(into, id);
     }
     state.persons.delete(other.id);
     commit.deletePerson(other, into);
@@ -88,6 +90,9 @@ function mergeDistinctIds(
 
 function applyPropertyUpdates(person: MutablePerson, event: NormalizedEvent): boolean {
   const props = event.properties;
+  if (props.$set === undefined && props.$set_once === undefined && props.$unset === undefined && !event.set && !event.setOnce) {
+    return false;
+  }
   const set = { ...(isPlainObject(props.$set) ? props.$set : {}), ...(event.set ?? {}) };
   const setOnce = { ...(isPlainObject(props.$set_once) ? props.$set_once : {}), ...(event.setOnce ?? {}) };
   const unset = Array.isArray(props.$unset) ? props.$unset : isPlainObject(props.$unset) ? Object.keys(props.$unset) : [];

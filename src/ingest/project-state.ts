@@ -14,7 +14,6 @@ export interface MutablePerson {
 }
 
 export const groupId = (groupTypeIndex: number, groupKey: string): string => `${groupTypeIndex}\u0000${groupKey}`;
-export const definitionId = (type: string, groupTypeIndex: number, name: string): string => `${type}\u0000${groupTypeIndex}\u0000${name}`;
 
 export class ProjectState {
   readonly groupTypesByName = new Map<string, GroupType>();
@@ -22,7 +21,8 @@ export class ProjectState {
   readonly groups = new Map<string, Group>();
   readonly persons = new Map<string, MutablePerson>();
   readonly personIdByDistinctId = new Map<string, string>();
-  readonly definitions = new Set<string>();
+  /** Known property names per definition kind ("event", "person", "group:<index>"). */
+  private readonly definitions = new Map<string, Set<string>>();
 
   constructor(readonly project: Project) {}
 
@@ -37,7 +37,18 @@ export class ProjectState {
     this.groupTypesByIndex.delete(groupTypeIndex);
     this.groupTypesByName.delete(type.groupType);
     for (const [id, group] of this.groups) if (group.groupTypeIndex === groupTypeIndex) this.groups.delete(id);
-    for (const id of this.definitions) if (id.startsWith(`group\u0000${groupTypeIndex}\u0000`)) this.definitions.delete(id);
+    this.definitions.delete(`group:${groupTypeIndex}`);
+  }
+
+  /** The set of known property names of one kind; add to it as definitions are recorded. */
+  definitionNames(type: string, groupTypeIndex: number): Set<string> {
+    const kind = type === 'group' ? `group:${groupTypeIndex}` : type;
+    let names = this.definitions.get(kind);
+    if (!names) {
+      names = new Set();
+      this.definitions.set(kind, names);
+    }
+    return names;
   }
 
   renameGroupType(groupTypeIndex: number, nameSingular: string | null, namePlural: string | null): void {
@@ -75,7 +86,7 @@ export class IngestStateIndex {
       index.byId.get(p.projectId)?.addPerson({ ...p, properties: { ...p.properties }, distinctIds: new Set(p.distinctIds) });
     }
     for (const d of snapshot.propertyDefinitions) {
-      index.byId.get(d.projectId)?.definitions.add(definitionId(d.type, d.groupTypeIndex, d.name));
+      index.byId.get(d.projectId)?.definitionNames(d.type, d.groupTypeIndex).add(d.name);
     }
     return index;
   }

@@ -2,7 +2,7 @@
 // for property pickers (spec 4.6).
 import type { Properties, PropertyDefinitionType, PropertyValueType } from '../store/store.js';
 import type { CommitBuilder } from './commit-builder.js';
-import { definitionId, type ProjectState } from './project-state.js';
+import type { ProjectState } from './project-state.js';
 
 // Internal bookkeeping properties PostHog hides from pickers.
 const HIDDEN = new Set([
@@ -33,13 +33,12 @@ export function recordPropertyDefinitions(
   at: Date,
   commit: CommitBuilder,
 ): void {
+  const known = state.definitionNames(type, groupTypeIndex);
   for (const name in properties) {
-    if (HIDDEN.has(name)) continue;
-    const id = definitionId(type, groupTypeIndex, name);
-    if (state.definitions.has(id)) continue;
+    if (known.has(name) || HIDDEN.has(name)) continue;
     const propertyType = detectPropertyType(properties[name]);
     if (propertyType === null) continue;
-    state.definitions.add(id);
+    known.add(name);
     commit.addPropertyDefinition({ projectId: state.project.id, type, groupTypeIndex, name, propertyType, createdAt: at });
   }
 }

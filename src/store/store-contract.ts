@@ -1,13 +1,16 @@
 // The contract every Store backend must meet, as one suite each backend's test runs.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Group, IngestCommit, Person, Store, StoredEvent } from './store.js';
+import type { Group, IngestCommit, PersonRow, Store, StoredEvent } from './store.js';
 
 const emptyCommit: IngestCommit = {
   events: [],
-  persons: [],
+  newPersons: [],
+  changedPersons: [],
+  distinctIds: [],
   deletedPersons: [],
   personOverrides: [],
-  groups: [],
+  newGroups: [],
+  changedGroups: [],
   newGroupTypes: [],
   newPropertyDefinitions: [],
   warnings: [],
@@ -34,9 +37,11 @@ function group(key: string, createdAt: string, properties: Record<string, unknow
   return { projectId: 1, groupTypeIndex: index, groupKey: key, properties, createdAt: at(createdAt), updatedAt: at(createdAt), version: 1 };
 }
 
-function person(id: string, distinctIds: string[], properties: Record<string, unknown> = {}): Person {
-  return { projectId: 1, id, properties, isIdentified: false, createdAt: at('2026-01-01T00:00:00Z'), version: 0, distinctIds };
+function person(id: string, properties: Record<string, unknown> = {}): PersonRow {
+  return { projectId: 1, id, properties, isIdentified: false, createdAt: at('2026-01-01T00:00:00Z'), version: 0 };
 }
+
+const assign = (personId: string, ...distinctIds: string[]) => distinctIds.map((distinctId) => ({ projectId: 1, distinctId, personId }));
 
 export function describeStoreContract(name: string, open: () => Promise<Store>): void {
   describe(`${name} store contract`, () => {
@@ -54,8 +59,9 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       await store.commitIngest({
         ...emptyCommit,
         events: [storedEvent(1, { groupKeys: ['acme', '', '', '', ''] })],
-        persons: [person('p1', ['u1', 'u1-alt'], { email: 'a@x' })],
-        groups: [group('acme', '2026-01-01T00:00:00Z', { name: 'Acme' })],
+        newPersons: [person('p1', { email: 'a@x' })],
+        distinctIds: assign('p1', 'u1', 'u1-alt'),
+        newGroups: [group('acme', '2026-01-01T00:00:00Z', { name: 'Acme' })],
         newGroupTypes: [{ projectId: 1, groupTypeIndex: 0, groupType: 'company', nameSingular: null, namePlural: null, createdAt: new Date() }],
         newPropertyDefinitions: [{ projectId: 1, type: 'group', groupTypeIndex: 0, name: 'name', propertyType: 'String', createdAt: new Date() }],
       });
@@ -67,6 +73,25 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(state.propertyDefinitions.map((d) => d.name)).toEqual(['name']);
       const events = await store.listEvents({ projectId: 1, limit: 10 });
       expect(events.map((e) => [e.uuid, e.groupKeys[0]])).toEqual([[storedEvent(1).uuid, 'acme']]);
+    });
+
+    it('replaces changed persons and groups and moves distinct ids', async () => {
+      await store.commitIngest({
+        ...emptyCommit,
+        newPersons: [person('p1', { plan: 'free' }), person('p2')],
+        distinctIds: [...assign('p1', 'a'), ...assign('p2', 'b')],
+        newGroups: [group('acme', '2026-01-02T00:00:00Z', { plan: 'free' })],
+      });
+      await store.commitIngest({
+        ...emptyCommit,
+        changedPersons: [{ ...person('p1', { plan: 'pro' }), version: 3, isIdentified: true }],
+        distinctIds: assign('p1', 'b'),
+        deletedPersons: [{ projectId: 1, personId: 'p2' }],
+        changedGroups: [{ ...group('acme', '2026-01-01T00:00:00Z', { plan: 'pro' }), version: 2 }],
+      });
+      const state = await store.loadIngestState();
+      expect(state.persons.map((p) => [p.id, p.properties, p.version, p.isIdentified, [...p.distinctIds].sort()])).toEqual([['p1', { plan: 'pro' }, 3, true, ['a', 'b']]]);
+      expect(state.groups.map((g) => [g.groupKey, g.properties, g.version, g.createdAt.toISOString()])).toEqual([['acme', { plan: 'pro' }, 2, '2026-01-01T00:00:00.000Z']]);
     });
 
     it('rolls back everything when part of a commit fails', async () => {
@@ -89,7 +114,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
 
     it('lists groups newest first with keyset pagination and search', async () => {
       const groups = Array.from({ length: 7 }, (_, i) => group(`g${i}`, `2026-01-0${1 + (i % 3)}T00:00:00Z`, { name: i === 4 ? 'Special Corp' : `G${i}` }));
-      await store.commitIngest({ ...emptyCommit, groups });
+      await store.commitIngest({ ...emptyCommit, newGroups: groups });
       const seen: string[] = [];
       let after: { createdAt: Date; groupKey: string } | undefined;
       for (;;) {
@@ -110,7 +135,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       await store.commitIngest({
         ...emptyCommit,
         events: [storedEvent(1, { groupKeys: ['acme', 'p1', '', '', ''] })],
-        groups: [group('acme', '2026-01-01T00:00:00Z'), group('p1', '2026-01-01T00:00:00Z', {}, 1)],
+        newGroups: [group('acme', '2026-01-01T00:00:00Z'), group('p1', '2026-01-01T00:00:00Z', {}, 1)],
         newGroupTypes: [0, 1].map((i) => ({ projectId: 1, groupTypeIndex: i, groupType: `t${i}`, nameSingular: null, namePlural: null, createdAt: new Date() })),
       });
       await store.deleteGroupType(1, 0);
@@ -128,8 +153,9 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
           storedEvent(1, { personId: 'pa', groupKeys: ['acme', 'proj', '', '', ''] }),
           storedEvent(2, { personId: 'pb', groupKeys: ['acme', '', '', '', ''] }),
         ],
-        persons: [person('pa', ['a']), person('pb', ['b']), person('pc', ['c'])],
-        groups: [group('acme', '2026-01-01T00:00:00Z'), group('proj', '2026-01-01T00:00:00Z', {}, 1)],
+        newPersons: [person('pa'), person('pb'), person('pc')],
+        distinctIds: [...assign('pa', 'a'), ...assign('pb', 'b'), ...assign('pc', 'c')],
+        newGroups: [group('acme', '2026-01-01T00:00:00Z'), group('proj', '2026-01-01T00:00:00Z', {}, 1)],
       });
       // pa merged into pb, then pb into pc: both old ids now resolve to pc.
       await store.commitIngest({ ...emptyCommit, deletedPersons: [{ projectId: 1, personId: 'pa' }], personOverrides: [{ projectId: 1, oldPersonId: 'pa', newPersonId: 'pb' }] });
@@ -145,7 +171,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
     it('counts group property values', async () => {
       await store.commitIngest({
         ...emptyCommit,
-        groups: [group('a', '2026-01-01T00:00:00Z', { plan: 'pro' }), group('b', '2026-01-01T00:00:00Z', { plan: 'pro' }), group('c', '2026-01-01T00:00:00Z', { plan: 'free' }), group('d', '2026-01-01T00:00:00Z', {})],
+        newGroups: [group('a', '2026-01-01T00:00:00Z', { plan: 'pro' }), group('b', '2026-01-01T00:00:00Z', { plan: 'pro' }), group('c', '2026-01-01T00:00:00Z', { plan: 'free' }), group('d', '2026-01-01T00:00:00Z', {})],
       });
       expect(await store.groupPropertyValues(1, 0, 'plan', undefined, 20)).toEqual([{ value: 'pro', count: 2 }, { value: 'free', count: 1 }]);
       expect(await store.groupPropertyValues(1, 0, 'plan', 'FR', 20)).toEqual([{ value: 'free', count: 1 }]);

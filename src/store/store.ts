@@ -92,17 +92,36 @@ export interface IngestionWarning {
   readonly lastSeen: Date;
 }
 
-/** Everything one group commit writes, in one transaction. */
+/** A person row as written; its distinct ids are written separately. */
+export type PersonRow = Omit<Person, 'distinctIds'>;
+
+export interface DistinctIdAssignment {
+  readonly projectId: number;
+  readonly distinctId: string;
+  readonly personId: string;
+}
+
+/**
+ * Everything one group commit writes, in one transaction. New rows and changed rows are apart
+ * because inserting is much cheaper than replacing in an indexed table.
+ */
 export interface IngestCommit {
   readonly events: readonly StoredEvent[];
-  /** Full current state of every person created or changed. */
-  readonly persons: readonly Person[];
+  /** Persons first stored by this commit. */
+  readonly newPersons: readonly PersonRow[];
+  /** Full current state of stored persons that changed. */
+  readonly changedPersons: readonly PersonRow[];
+  /** Distinct ids that are new or now point at another person (after a merge). */
+  readonly distinctIds: readonly DistinctIdAssignment[];
   /** Persons merged away into another one. */
   readonly deletedPersons: readonly { projectId: number; personId: string }[];
   readonly personOverrides: readonly { projectId: number; oldPersonId: string; newPersonId: string }[];
-  /** Full current state of every group created or changed. */
-  readonly groups: readonly Group[];
+  /** Groups first stored by this commit. */
+  readonly newGroups: readonly Group[];
+  /** Full current state of stored groups that changed. */
+  readonly changedGroups: readonly Group[];
   readonly newGroupTypes: readonly GroupType[];
+  /** Definitions never stored before. */
   readonly newPropertyDefinitions: readonly PropertyDefinition[];
   /** Increments: count is added to the stored count, lastSeen replaces it. */
   readonly warnings: readonly IngestionWarning[];

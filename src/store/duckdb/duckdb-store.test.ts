@@ -1,7 +1,56 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { IngestCommit } from '../store.js';
 import { describeStoreContract } from '../store-contract.js';
 import { DuckDBStore } from './duckdb-store.js';
 
-describeStoreContract('DuckDB', () => DuckDBStore.open(fs.mkdtempSync(path.join(os.tmpdir(), 'prickle-store-'))));
+const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'prickle-store-'));
+
+describeStoreContract('DuckDB', () => DuckDBStore.open(tempDir()));
+
+describe('DuckDB change logs', () => {
+  const empty: IngestCommit = {
+    events: [], newPersons: [], changedPersons: [], distinctIds: [], deletedPersons: [], personOverrides: [],
+    newGroups: [], changedGroups: [], newGroupTypes: [], newPropertyDefinitions: [], warnings: [],
+  };
+  const person = (id: string, version: number, properties: Record<string, unknown>) =>
+    ({ projectId: 1, id, properties, isIdentified: false, createdAt: new Date('2026-01-01T00:00:00Z'), version });
+  const group = (key: string, version: number, properties: Record<string, unknown>) =>
+    ({ projectId: 1, groupTypeIndex: 0, groupKey: key, properties, createdAt: new Date('2026-01-01T00:00:00Z'), updatedAt: new Date('2026-01-01T00:00:00Z'), version });
+
+  it('reads the latest state before a merge, after it, and after reopening', async () => {
+    const dir = tempDir();
+    let store = await DuckDBStore.open(dir);
+    await store.createProject({ id: 1, name: 'One', apiToken: 'phc_one', timezone: 'UTC', createdAt: new Date() });
+    await store.commitIngest({ ...empty, newPersons: [person('p1', 0, { v: 1 }), person('p2', 0, {})], distinctIds: [{ projectId: 1, distinctId: 'a', personId: 'p1' }, { projectId: 1, distinctId: 'b', personId: 'p2' }], newGroups: [group('g', 1, { v: 1 })] });
+    await store.mergeChanges();
+    await store.commitIngest({ ...empty, changedPersons: [person('p1', 1, { v: 2 })], changedGroups: [group('g', 2, { v: 2 })] });
+    await store.commitIngest({ ...empty, changedPersons: [person('p1', 2, { v: 3 })], deletedPersons: [{ projectId: 1, personId: 'p2' }], distinctIds: [{ projectId: 1, distinctId: 'b', personId: 'p1' }], changedGroups: [group('g', 3, { v: 3 })] });
+
+    const snapshot = async () => {
+      const state = await store.loadIngestState();
+      return {
+        persons: state.persons.map((p) => [p.id, p.version, p.properties, [...p.distinctIds].sort()]),
+        groups: state.groups.map((g) => [g.groupKey, g.version, g.properties]),
+        found: (await store.findGroup(1, 0, 'g'))?.properties,
+        listed: (await store.listPersons({ projectId: 1, distinctId: 'b', limit: 10, offset: 0 })).map((p) => p.id),
+      };
+    };
+    const expected = {
+      persons: [['p1', 2, { v: 3 }, ['a', 'b']]],
+      groups: [['g', 3, { v: 3 }]],
+      found: { v: 3 },
+      listed: ['p1'],
+    };
+    expect(await snapshot()).toEqual(expected);
+    await store.mergeChanges();
+    expect(await snapshot()).toEqual(expected);
+    await store.commitIngest({ ...empty, changedGroups: [group('g', 4, { v: 4 })] });
+    await store.close();
+    store = await DuckDBStore.open(dir);
+    expect((await snapshot()).groups).toEqual([['g', 4, { v: 4 }]]);
+    await store.close();
+  });
+});

@@ -31,6 +31,10 @@ export const schemaStatements: readonly string[] = [
   created_at TIMESTAMP NOT NULL,
   PRIMARY KEY (project_id, group_type_index)
 )`,
+  // Persons, their distinct ids and groups live in two parts: a settled table, and an append-only
+  // change log written by every ingestion commit (appending is far cheaper than replacing rows in
+  // DuckDB). The current_* views combine them; mergeChanges() folds the log into the settled
+  // tables now and then. Only the views are read.
   `CREATE TABLE IF NOT EXISTS groups (
   project_id INTEGER NOT NULL,
   group_type_index INTEGER NOT NULL,
@@ -38,24 +42,69 @@ export const schemaStatements: readonly string[] = [
   properties VARCHAR NOT NULL,
   created_at TIMESTAMP NOT NULL,
   updated_at TIMESTAMP NOT NULL,
-  version BIGINT NOT NULL,
-  PRIMARY KEY (project_id, group_type_index, group_key)
+  version BIGINT NOT NULL
 )`,
+  `CREATE TABLE IF NOT EXISTS group_changes (
+  project_id INTEGER NOT NULL,
+  group_type_index INTEGER NOT NULL,
+  group_key VARCHAR NOT NULL,
+  properties VARCHAR NOT NULL,
+  created_at TIMESTAMP NOT NULL,
+  updated_at TIMESTAMP NOT NULL,
+  version BIGINT NOT NULL,
+  seq BIGINT NOT NULL
+)`,
+  `CREATE OR REPLACE VIEW current_groups AS
+SELECT g.* FROM groups g
+WHERE NOT EXISTS (SELECT 1 FROM group_changes c
+  WHERE c.project_id = g.project_id AND c.group_type_index = g.group_type_index AND c.group_key = g.group_key)
+UNION ALL
+SELECT * EXCLUDE (seq, rn) FROM (
+  SELECT *, row_number() OVER (PARTITION BY project_id, group_type_index, group_key ORDER BY seq DESC) AS rn FROM group_changes
+) WHERE rn = 1`,
   `CREATE TABLE IF NOT EXISTS persons (
   project_id INTEGER NOT NULL,
   id VARCHAR NOT NULL,
   properties VARCHAR NOT NULL,
   is_identified BOOLEAN NOT NULL,
   created_at TIMESTAMP NOT NULL,
-  version BIGINT NOT NULL,
-  PRIMARY KEY (project_id, id)
+  version BIGINT NOT NULL
 )`,
+  `CREATE TABLE IF NOT EXISTS person_changes (
+  project_id INTEGER NOT NULL,
+  id VARCHAR NOT NULL,
+  properties VARCHAR NOT NULL,
+  is_identified BOOLEAN NOT NULL,
+  created_at TIMESTAMP NOT NULL,
+  version BIGINT NOT NULL,
+  seq BIGINT NOT NULL,
+  deleted BOOLEAN NOT NULL
+)`,
+  `CREATE OR REPLACE VIEW current_persons AS
+SELECT p.* FROM persons p
+WHERE NOT EXISTS (SELECT 1 FROM person_changes c WHERE c.project_id = p.project_id AND c.id = p.id)
+UNION ALL
+SELECT * EXCLUDE (seq, deleted, rn) FROM (
+  SELECT *, row_number() OVER (PARTITION BY project_id, id ORDER BY seq DESC) AS rn FROM person_changes
+) WHERE rn = 1 AND NOT deleted`,
   `CREATE TABLE IF NOT EXISTS person_distinct_ids (
   project_id INTEGER NOT NULL,
   distinct_id VARCHAR NOT NULL,
-  person_id VARCHAR NOT NULL,
-  PRIMARY KEY (project_id, distinct_id)
+  person_id VARCHAR NOT NULL
 )`,
+  `CREATE TABLE IF NOT EXISTS person_distinct_id_changes (
+  project_id INTEGER NOT NULL,
+  distinct_id VARCHAR NOT NULL,
+  person_id VARCHAR NOT NULL,
+  seq BIGINT NOT NULL
+)`,
+  `CREATE OR REPLACE VIEW current_person_distinct_ids AS
+SELECT d.* FROM person_distinct_ids d
+WHERE NOT EXISTS (SELECT 1 FROM person_distinct_id_changes c WHERE c.project_id = d.project_id AND c.distinct_id = d.distinct_id)
+UNION ALL
+SELECT * EXCLUDE (seq, rn) FROM (
+  SELECT *, row_number() OVER (PARTITION BY project_id, distinct_id ORDER BY seq DESC) AS rn FROM person_distinct_id_changes
+) WHERE rn = 1`,
   `CREATE TABLE IF NOT EXISTS person_overrides (
   project_id INTEGER NOT NULL,
   old_person_id VARCHAR NOT NULL,
@@ -92,4 +141,26 @@ export const schemaStatements: readonly string[] = [
   last_seen TIMESTAMP NOT NULL,
   PRIMARY KEY (project_id, type, key)
 )`,
+];
+
+/** Folds the change logs into the settled tables, in one transaction. */
+export const mergeChangesStatements: readonly string[] = [
+  `DELETE FROM groups g USING (SELECT DISTINCT project_id, group_type_index, group_key FROM group_changes) c
+   WHERE g.project_id = c.project_id AND g.group_type_index = c.group_type_index AND g.group_key = c.group_key`,
+  `INSERT INTO groups SELECT * EXCLUDE (seq, rn) FROM (
+     SELECT *, row_number() OVER (PARTITION BY project_id, group_type_index, group_key ORDER BY seq DESC) AS rn FROM group_changes
+   ) WHERE rn = 1`,
+  'DELETE FROM group_changes',
+  `DELETE FROM persons p USING (SELECT DISTINCT project_id, id FROM person_changes) c
+   WHERE p.project_id = c.project_id AND p.id = c.id`,
+  `INSERT INTO persons SELECT * EXCLUDE (seq, deleted, rn) FROM (
+     SELECT *, row_number() OVER (PARTITION BY project_id, id ORDER BY seq DESC) AS rn FROM person_changes
+   ) WHERE rn = 1 AND NOT deleted`,
+  'DELETE FROM person_changes',
+  `DELETE FROM person_distinct_ids d USING (SELECT DISTINCT project_id, distinct_id FROM person_distinct_id_changes) c
+   WHERE d.project_id = c.project_id AND d.distinct_id = c.distinct_id`,
+  `INSERT INTO person_distinct_ids SELECT * EXCLUDE (seq, rn) FROM (
+     SELECT *, row_number() OVER (PARTITION BY project_id, distinct_id ORDER BY seq DESC) AS rn FROM person_distinct_id_changes
+   ) WHERE rn = 1`,
+  'DELETE FROM person_distinct_id_changes',
 ];

@@ -1,0 +1,193 @@
+// `npm run bench`: starts the real server in a fresh data directory, runs the benchmark
+// sections against it and prints a summary table. Sections live in their own files
+// (ingest-bench.ts); later ones (query latency, flags) plug in the same way.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  countStoredEvents,
+  defaultIngestOptions,
+  ingestRows,
+  prepareIngestTraffic,
+  runIngestBench,
+  type IngestBenchOptions,
+  type IngestResult,
+} from './ingest-bench.js';
+import { formatBytes, formatInt, formatSeconds, formatTable, type ResultRow } from './report.js';
+import { directorySize, startBenchServer, type BenchServer } from './server-process.js';
+import { readServerStats, serverStatsRows } from './server-stats.js';
+
+/** Ingestion throughput the issue asks for on a 2-core machine. */
+const TARGET_EVENTS_PER_SECOND = 50_000;
+
+const usage = `Usage: npm run bench -- [options]
+
+  --events N         events to send (default ${formatInt(defaultIngestOptions.events)})
+  --batch N          events per /batch request (default ${defaultIngestOptions.batchSize})
+  --concurrency N    concurrent senders, one request in flight each (default ${defaultIngestOptions.concurrency})
+  --companies N      distinct "company" groups (default ${formatInt(defaultIngestOptions.companies)})
+  --projects N       distinct "project" groups (default ${formatInt(defaultIngestOptions.projects)})
+  --persons N        distinct persons (default ${formatInt(defaultIngestOptions.persons)})
+  --seed N           random seed for the generated traffic (default ${defaultIngestOptions.seed})
+  --node-arg ARG     extra flag for the server's node process, repeatable
+                     (e.g. --node-arg=--cpu-prof --node-arg=--cpu-prof-dir=prof)
+  --env KEY=VALUE    extra environment variable for the server, repeatable
+                     (e.g. --env UV_THREADPOOL_SIZE=8)
+  --instrument       time the server's commit loop and DuckDB calls from inside
+                     (bench/instrument-server.ts) and add them to the table; with
+                     --env PRICKLE_BENCH_DUCKDB_SETTINGS='{"checkpoint_threshold":"1GB"}'
+                     it also tries DuckDB settings without changing src/
+  --keep-data        keep the server's data directory (printed at the end)
+  --skip-verify      do not count the stored events after the server stopped
+  --no-progress      no progress bar
+  --json             print the results as JSON on stdout instead of a table
+  -h, --help         this help
+`;
+
+function positiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value.replaceAll('_', '').replaceAll(',', ''));
+  if (!Number.isInteger(n) || n <= 0) {
+    console.error(`--${name} must be a positive integer, got "${value}"\n\n${usage}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      events: { type: 'string' },
+      batch: { type: 'string' },
+      concurrency: { type: 'string' },
+      companies: { type: 'string' },
+      projects: { type: 'string' },
+      persons: { type: 'string' },
+      seed: { type: 'string' },
+      'node-arg': { type: 'string', multiple: true },
+      env: { type: 'string', multiple: true },
+      instrument: { type: 'boolean' },
+      'keep-data': { type: 'boolean' },
+      'skip-verify': { type: 'boolean' },
+      'no-progress': { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(usage);
+    return;
+  }
+  const d = defaultIngestOptions;
+  const ingestOptions: IngestBenchOptions = {
+    events: positiveInt('events', values.events, d.events),
+    batchSize: positiveInt('batch', values.batch, d.batchSize),
+    concurrency: positiveInt('concurrency', values.concurrency, d.concurrency),
+    companies: positiveInt('companies', values.companies, d.companies),
+    projects: positiveInt('projects', values.projects, d.projects),
+    persons: positiveInt('persons', values.persons, d.persons),
+    seed: positiveInt('seed', values.seed, d.seed),
+    progress: !values['no-progress'],
+  };
+  const serverEnv: Record<string, string> = {};
+  for (const pair of values.env ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) {
+      console.error(`--env must be KEY=VALUE, got "${pair}"`);
+      process.exit(2);
+    }
+    serverEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+
+  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  log(`machine: ${os.cpus().length} cores, load average ${load}, node ${process.version}`);
+  log(
+    `generating ${formatInt(ingestOptions.events)} events (${formatInt(ingestOptions.companies)} companies, ` +
+      `${formatInt(ingestOptions.projects)} projects, ${formatInt(ingestOptions.persons)} persons)...`,
+  );
+  const token = 'phc_bench_project_token';
+  const prepared = await prepareIngestTraffic(token, ingestOptions);
+  log(
+    `generated ${formatInt(prepared.traffic.bodies.length)} gzipped requests ` +
+      `(${formatBytes(prepared.traffic.gzippedBytes)}) in ${formatSeconds(prepared.seconds)}`,
+  );
+
+  let server: BenchServer | undefined;
+  const abort = () => {
+    server?.process.kill('SIGKILL');
+    process.exit(130);
+  };
+  process.once('SIGINT', abort);
+  process.once('SIGTERM', abort);
+
+  const rows: ResultRow[] = [];
+  let ok = true;
+  const statsFile = values.instrument ? path.join(os.tmpdir(), `prickle-bench-stats-${process.pid}.json`) : undefined;
+  server = await startBenchServer({
+    nodeArgs: values['node-arg'] ?? [],
+    imports: statsFile ? ['bench/instrument-server.ts'] : [],
+    env: { ...serverEnv, ...(statsFile ? { PRICKLE_BENCH_STATS: statsFile } : {}) },
+  });
+  if (server.token !== token) throw new Error('bench token mismatch');
+  log(`server pid ${server.pid} at ${server.url}, data in ${server.dataDir}`);
+
+  // Sections. Each returns rows for the summary table.
+  let ingest: IngestResult;
+  try {
+    ingest = await runIngestBench(server, ingestOptions, prepared);
+  } catch (error) {
+    server.process.kill('SIGKILL');
+    throw error;
+  }
+  rows.push(...ingestRows(ingest, ingestOptions));
+  rows.push({
+    section: 'ingest',
+    metric: `target >= ${formatInt(TARGET_EVENTS_PER_SECOND)} events/s`,
+    value: ingest.eventsPerSecond >= TARGET_EVENTS_PER_SECOND ? 'met' : 'NOT met',
+  });
+  if (ingest.failedRequests > 0) ok = false;
+
+  // Graceful stop: drains the ingest queue, checkpoints DuckDB, exits.
+  const stopStarted = performance.now();
+  const exitCode = await server.stop();
+  const stopSeconds = (performance.now() - stopStarted) / 1000;
+  rows.push({ section: 'server', metric: 'graceful stop (SIGTERM, checkpoint)', value: `${formatSeconds(stopSeconds)}, exit ${exitCode}` });
+  rows.push({ section: 'server', metric: 'data dir size after stop', value: formatBytes(directorySize(server.dataDir)) });
+  if (exitCode !== 0) {
+    ok = false;
+    log(`server output:\n${server.output()}`);
+  }
+  if (!values['skip-verify'] && exitCode === 0) {
+    const stored = await countStoredEvents(server.dataDir);
+    const matches = stored === ingest.acknowledged;
+    if (!matches) ok = false;
+    rows.push({
+      section: 'server',
+      metric: 'stored events (read back after stop)',
+      value: `${formatInt(stored)} (${matches ? 'matches acknowledged' : `MISMATCH: ${formatInt(ingest.acknowledged)} acknowledged`})`,
+    });
+  }
+
+  if (statsFile) {
+    const stats = readServerStats(statsFile);
+    fs.rmSync(statsFile, { force: true });
+    if (stats) rows.push(...serverStatsRows(stats, ingest.acknowledged));
+    else log('no statistics from the instrumented server');
+  }
+
+  if (values['keep-data']) log(`data kept in ${server.dataDir}`);
+  else fs.rmSync(server.dataDir, { recursive: true, force: true });
+  const loadAfter = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  rows.push({ section: 'machine', metric: 'cores / load average (1, 5, 15 min) at end', value: `${os.cpus().length} / ${loadAfter}` });
+
+  if (values.json) process.stdout.write(`${JSON.stringify({ ingest, stopSeconds, rows }, null, 2)}\n`);
+  else process.stdout.write(`\n${formatTable(rows)}\n`);
+  if (!ok) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
