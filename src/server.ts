@@ -6,6 +6,7 @@ import { registerProjectRoutes } from './api/project-routes.js';
 import type { Config } from './config.js';
 import { HttpError } from './errors.js';
 import { registerCaptureRoutes } from './ingest/capture-routes.js';
+import { DecoderPool } from './ingest/decoder-pool.js';
 import { IngestQueue } from './ingest/ingest-queue.js';
 import type { Store } from './store/store.js';
 
@@ -40,6 +41,8 @@ export async function buildServer(config: Config, store: Store): Promise<Server>
     trustProxy: true,
   });
   const queue = await IngestQueue.open(store, config.maxGroupTypes, app.log);
+  const decoder = new DecoderPool();
+  app.addHook('onClose', () => decoder.close());
   const auth = new Auth(store);
 
   // Permissive CORS, as PostHog: SDKs and proxies send credentials and odd headers.
@@ -71,7 +74,7 @@ export async function buildServer(config: Config, store: Store): Promise<Server>
   });
 
   app.get('/_health', async () => ({ status: 'ok' }));
-  await registerCaptureRoutes(app, { queue, auth, eventBodyLimit: config.eventBodyLimit, batchBodyLimit: config.batchBodyLimit });
+  await registerCaptureRoutes(app, { queue, decoder, auth, eventBodyLimit: config.eventBodyLimit, batchBodyLimit: config.batchBodyLimit });
   const deps = { store, queue, auth, maxGroupTypes: config.maxGroupTypes };
   registerGroupRoutes(app, deps);
   registerProjectRoutes(app, deps);

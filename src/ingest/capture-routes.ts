@@ -3,15 +3,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../errors.js';
 import type { Auth } from '../api/auth.js';
-import { decodeCaptureRequest } from './decode-request.js';
+import type { DecoderPool } from './decoder-pool.js';
 import type { IngestQueue } from './ingest-queue.js';
-import { eventToken, normalizeEvent, type NormalizedEvent } from './normalize-event.js';
 
 const EVENT_PATHS = ['/e', '/i/v0/e', '/capture', '/track', '/engage'];
 const BATCH_PATHS = ['/batch'];
 
 export interface CaptureDeps {
   readonly queue: IngestQueue;
+  readonly decoder: DecoderPool;
   readonly auth: Auth;
   readonly eventBodyLimit: number;
   readonly batchBodyLimit: number;
@@ -85,12 +85,11 @@ export async function registerCaptureRoutes(app: FastifyInstance, deps: CaptureD
   });
 }
 
-async function resolveToken(envelopeToken: string | undefined, events: unknown[], deps: CaptureDeps): Promise<number> {
+async function resolveToken(envelopeToken: string | undefined, eventTokens: string[], deps: CaptureDeps): Promise<number> {
   let token = envelopeToken;
   if (token === undefined) {
-    const tokens = new Set(events.map(eventToken).filter((t): t is string => t !== undefined));
-    if (tokens.size > 1) throw new HttpError('invalid_token', 'Events in one request carry different project tokens.');
-    token = tokens.values().next().value;
+    if (eventTokens.length > 1) throw new HttpError('invalid_token', 'Events in one request carry different project tokens.');
+    token = eventTokens[0];
   }
   if (token === undefined) {
     throw new HttpError('invalid_token', 'No project token: send it as "api_key" in the body or "token" in each event.');
@@ -104,27 +103,18 @@ async function resolveToken(envelopeToken: string | undefined, events: unknown[]
 }
 
 async function capture(req: FastifyRequest, reply: FastifyReply, limit: number, isEngage: boolean, deps: CaptureDeps) {
-  const query = req.query as Record<string, string | undefined>;
-  const decoded = await decodeCaptureRequest({
+  const query = req.query as Record<string, unknown>;
+  const decoded = await deps.decoder.decode({
     body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
     query,
     contentType: firstHeader(req.headers['content-type']),
     contentEncoding: firstHeader(req.headers['content-encoding']),
     limit,
+    isEngage,
   });
-  if (decoded.events.length === 0) throw new HttpError('no_events', 'The request contains no events.');
-  const projectId = await resolveToken(decoded.envelopeToken, decoded.events, deps);
-
-  const now = new Date();
-  const context = { sentAt: decoded.sentAt, now, defaultEventName: isEngage ? '$identify' : undefined };
-  const events: NormalizedEvent[] = [];
-  const dropped: string[] = [];
-  for (const raw of decoded.events) {
-    const result = normalizeEvent(raw, context);
-    if (result.ok) events.push(result.event);
-    else dropped.push(result.reason);
-  }
-  await deps.queue.submit(projectId, events, dropped);
+  if (decoded.events.length === 0 && decoded.dropped.length === 0) throw new HttpError('no_events', 'The request contains no events.');
+  const projectId = await resolveToken(decoded.envelopeToken, decoded.eventTokens, deps);
+  await deps.queue.submit(projectId, decoded.events, decoded.dropped, decoded.propertyTypes);
   if (query.beacon === '1') return reply.code(204).send();
   return reply.send({ status: 1 });
 }

@@ -2,25 +2,31 @@ import { describe, expect, it } from 'vitest';
 import { applyGroupIdentify, normalizeGroupKey, resolveEventGroups, WARNING_GROUP_TYPE_LIMIT } from './groups.js';
 import { ingestEvent } from './ingest-processor.js';
 import { groupId } from './project-state.js';
+import type { IngestEvent } from './ingest-event.js';
+import type { ProjectState } from './project-state.js';
 import { event, groupContext, newProjectState } from './test-helpers.js';
+
+type Ctx = ReturnType<typeof groupContext>;
+const resolveGroups = (state: ProjectState, e: IngestEvent, ctx: Ctx) => resolveEventGroups(state, e, new Date(e.timestampMs), ctx);
+const identify = (state: ProjectState, e: IngestEvent, ctx: Ctx) => applyGroupIdentify(state, e.groupIdentify!, new Date(e.timestampMs), ctx);
 
 describe('group processing', () => {
   it('gives new group types the lowest free slot and maps $groups to keys per slot', () => {
     const state = newProjectState();
     const ctx = groupContext();
-    const keys = resolveEventGroups(state, event('x', 'u', { $groups: { company: 'acme', project: 42 } }), ctx);
+    const keys = resolveGroups(state, event('x', 'u', { $groups: { company: 'acme', project: 42 } }), ctx);
     expect(keys).toEqual(['acme', '42', '', '', '']);
     expect(state.groupTypesByName.get('project')!.groupTypeIndex).toBe(1);
     state.removeGroupType(0);
-    const later = resolveEventGroups(state, event('x', 'u', { $groups: { channel: 'c1', project: 'p' } }), ctx);
+    const later = resolveGroups(state, event('x', 'u', { $groups: { channel: 'c1', project: 'p' } }), ctx);
     expect(later).toEqual(['c1', 'p', '', '', '']);
   });
 
   it('treats empty keys as no group and ignores $groups that is not an object', () => {
     const state = newProjectState();
     const ctx = groupContext();
-    expect(resolveEventGroups(state, event('x', 'u', { $groups: { company: '' } }), ctx)).toEqual(['', '', '', '', '']);
-    expect(resolveEventGroups(state, event('x', 'u', { $groups: ['company'] }), ctx)).toEqual(['', '', '', '', '']);
+    expect(resolveGroups(state, event('x', 'u', { $groups: { company: '' } }), ctx)).toEqual(['', '', '', '', '']);
+    expect(resolveGroups(state, event('x', 'u', { $groups: ['company'] }), ctx)).toEqual(['', '', '', '', '']);
     expect(normalizeGroupKey('a\u0000b')).toBe('ab');
     expect(normalizeGroupKey(null)).toBeUndefined();
   });
@@ -28,8 +34,8 @@ describe('group processing', () => {
   it('records a warning instead of dropping a group type beyond the limit', () => {
     const state = newProjectState();
     const ctx = groupContext(2);
-    const keys = resolveEventGroups(state, event('x', 'u', { $groups: { a: '1', b: '2', c: '3' } }), ctx);
-    resolveEventGroups(state, event('x', 'u', { $groups: { c: '3' } }), ctx);
+    const keys = resolveGroups(state, event('x', 'u', { $groups: { a: '1', b: '2', c: '3' } }), ctx);
+    resolveGroups(state, event('x', 'u', { $groups: { c: '3' } }), ctx);
     expect(keys).toEqual(['1', '2', '', '', '']);
     expect(ctx.overflowed).toEqual(['c', 'c']);
     const [warning] = ctx.commit.build().warnings;
@@ -39,15 +45,15 @@ describe('group processing', () => {
   it('merges $group_set shallowly in ingestion order and keeps the earliest created_at', () => {
     const state = newProjectState();
     const ctx = groupContext();
-    const identify = (set: unknown, at: string) =>
-      applyGroupIdentify(
+    const identifyAt = (set: unknown, at: string) =>
+      identify(
         state,
         event('$groupidentify', 'u', { $group_type: 'company', $group_key: 'acme', $group_set: set }, { timestamp: new Date(at) }),
         ctx,
       );
-    identify({ name: 'Acme', plan: 'free', nested: { a: 1 } }, '2026-03-01T00:00:00Z');
-    identify({ plan: 'pro', nested: { b: 2 } }, '2026-01-01T00:00:00Z');
-    identify({ plan: 'enterprise' }, '2026-02-01T00:00:00Z');
+    identifyAt({ name: 'Acme', plan: 'free', nested: { a: 1 } }, '2026-03-01T00:00:00Z');
+    identifyAt({ plan: 'pro', nested: { b: 2 } }, '2026-01-01T00:00:00Z');
+    identifyAt({ plan: 'enterprise' }, '2026-02-01T00:00:00Z');
     const group = state.groups.get(groupId(0, 'acme'))!;
     expect(group.properties).toEqual({ name: 'Acme', plan: 'enterprise', nested: { b: 2 } });
     expect(group.createdAt.toISOString()).toBe('2026-01-01T00:00:00.000Z');
@@ -58,15 +64,15 @@ describe('group processing', () => {
     const state = newProjectState();
     const ctx = groupContext();
     const props = (set: unknown) => ({ $group_type: 'company', $group_key: 'acme', $group_set: set });
-    applyGroupIdentify(state, event('$groupidentify', 'u', props({ seats: 1 })), ctx);
-    applyGroupIdentify(state, event('$groupidentify', 'u', props({ seats: '1' })), ctx);
+    identify(state, event('$groupidentify', 'u', props({ seats: 1 })), ctx);
+    identify(state, event('$groupidentify', 'u', props({ seats: '1' })), ctx);
     expect(state.groups.get(groupId(0, 'acme'))!.version).toBe(1);
   });
 
   it('warns about a $group_set that is not an object and leaves the group untouched', () => {
     const state = newProjectState();
     const ctx = groupContext();
-    applyGroupIdentify(state, event('$groupidentify', 'u', { $group_type: 'company', $group_key: 'acme', $group_set: 'oops' }), ctx);
+    identify(state, event('$groupidentify', 'u', { $group_type: 'company', $group_key: 'acme', $group_set: 'oops' }), ctx);
     expect(state.groups.size).toBe(0);
     expect(ctx.commit.build().warnings.map((w) => w.type)).toEqual(['invalid_group_set']);
   });

@@ -2,7 +2,7 @@
 // $groupidentify upserts. Unlike PostHog, a type beyond the limit is never dropped silently.
 import type { Group, GroupType, Properties } from '../store/store.js';
 import type { CommitBuilder } from './commit-builder.js';
-import type { NormalizedEvent } from './normalize-event.js';
+import type { IngestEvent } from './ingest-event.js';
 import { groupId, type ProjectState } from './project-state.js';
 
 export const WARNING_GROUP_TYPE_LIMIT = 'group_type_limit_exceeded';
@@ -58,41 +58,49 @@ function warnLimit(state: ProjectState, groupType: string, groupKey: string, at:
 }
 
 /** Maps `$groups` on an event to one key per slot ('' where absent). */
-export function resolveEventGroups(state: ProjectState, event: NormalizedEvent, ctx: GroupContext): string[] {
+export function resolveEventGroups(state: ProjectState, event: IngestEvent, at: Date, ctx: GroupContext): string[] {
   const keys: string[] = ['', '', '', '', ''];
-  const groups = event.properties.$groups;
-  if (!isPlainObject(groups)) return keys;
-  for (const [groupType, rawKey] of Object.entries(groups)) {
+  const groups = event.groups;
+  if (!groups) return keys;
+  for (const groupType in groups) {
     if (groupType === '') continue;
+    const rawKey = groups[groupType];
     const groupKey = normalizeGroupKey(rawKey);
     if (groupKey === undefined) {
       if (rawKey !== null && rawKey !== undefined && rawKey !== '') {
-        ctx.commit.warn(state.project.id, WARNING_INVALID_GROUP_KEY, groupType, { group_type: groupType, value_type: typeof rawKey }, event.timestamp);
+        ctx.commit.warn(state.project.id, WARNING_INVALID_GROUP_KEY, groupType, { group_type: groupType, value_type: typeof rawKey }, at);
       }
       continue;
     }
-    const index = resolveGroupTypeIndex(state, groupType, event.timestamp, ctx);
-    if (index === undefined) warnLimit(state, groupType, groupKey, event.timestamp, ctx);
+    const index = resolveGroupTypeIndex(state, groupType, at, ctx);
+    if (index === undefined) warnLimit(state, groupType, groupKey, at, ctx);
     else keys[index] = groupKey;
   }
   return keys;
 }
 
-/** Applies a `$groupidentify` event: shallow merge of `$group_set`, in ingestion order. */
-export function applyGroupIdentify(state: ProjectState, event: NormalizedEvent, ctx: GroupContext): void {
-  const props = event.properties;
-  const groupType = props.$group_type;
-  const groupKey = normalizeGroupKey(props.$group_key);
-  if (typeof groupType !== 'string' || groupType === '' || groupKey === undefined) return;
-  const groupSet = props.$group_set ?? {};
+/**
+ * Applies a `$groupidentify`: shallow merge of `$group_set`, in ingestion order. Returns the
+ * group type index, or undefined when nothing was applied.
+ */
+export function applyGroupIdentify(
+  state: ProjectState,
+  identify: NonNullable<IngestEvent['groupIdentify']>,
+  at: Date,
+  ctx: GroupContext,
+): number | undefined {
+  const groupType = identify.type;
+  const groupKey = normalizeGroupKey(identify.key);
+  if (typeof groupType !== 'string' || groupType === '' || groupKey === undefined) return undefined;
+  const groupSet = identify.set ?? {};
   if (!isPlainObject(groupSet)) {
-    ctx.commit.warn(state.project.id, WARNING_INVALID_GROUP_SET, `${groupType}\u0000${groupKey}`, { group_type: groupType, group_key: groupKey }, event.timestamp);
-    return;
+    ctx.commit.warn(state.project.id, WARNING_INVALID_GROUP_SET, `${groupType}\u0000${groupKey}`, { group_type: groupType, group_key: groupKey }, at);
+    return undefined;
   }
-  const index = resolveGroupTypeIndex(state, groupType, event.timestamp, ctx);
+  const index = resolveGroupTypeIndex(state, groupType, at, ctx);
   if (index === undefined) {
-    warnLimit(state, groupType, groupKey, event.timestamp, ctx);
-    return;
+    warnLimit(state, groupType, groupKey, at, ctx);
+    return undefined;
   }
   const id = groupId(index, groupKey);
   const existing = state.groups.get(id);
@@ -103,7 +111,7 @@ export function applyGroupIdentify(state: ProjectState, event: NormalizedEvent, 
       groupTypeIndex: index,
       groupKey,
       properties: { ...groupSet },
-      createdAt: event.timestamp,
+      createdAt: at,
       updatedAt: new Date(),
       version: 1,
     };
@@ -118,10 +126,11 @@ export function applyGroupIdentify(state: ProjectState, event: NormalizedEvent, 
         changed = true;
       }
     }
-    const createdAt = event.timestamp < existing.createdAt ? event.timestamp : existing.createdAt;
-    if (!changed && createdAt === existing.createdAt) return;
+    const createdAt = at < existing.createdAt ? at : existing.createdAt;
+    if (!changed && createdAt === existing.createdAt) return index;
     next = { ...existing, properties, createdAt, updatedAt: new Date(), version: existing.version + 1 };
   }
   state.groups.set(id, next);
   ctx.commit.putGroup(next, !existing);
+  return index;
 }

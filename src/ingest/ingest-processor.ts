@@ -3,7 +3,7 @@
 import type { Properties } from '../store/store.js';
 import { CommitBuilder } from './commit-builder.js';
 import { applyGroupIdentify, normalizeGroupKey, resolveEventGroups, type GroupContext } from './groups.js';
-import type { NormalizedEvent } from './normalize-event.js';
+import type { IngestEvent } from './ingest-event.js';
 import { personIdWithoutProcessing, processPerson } from './persons.js';
 import type { ProjectState } from './project-state.js';
 import { recordPropertyDefinitions } from './property-definitions.js';
@@ -16,35 +16,31 @@ const isPlainObject = (v: unknown): v is Properties => v !== null && typeof v ==
  * posthog-node's groupIdentify without a distinct id sends "$<type>_<key>": a stand-in, not a
  * person, so it must not create one.
  */
-function isSyntheticGroupIdentify(event: NormalizedEvent): boolean {
-  if (event.event !== '$groupidentify') return false;
-  const key = normalizeGroupKey(event.properties.$group_key);
-  return key !== undefined && event.distinctId === `$${String(event.properties.$group_type)}_${key}`;
+function isSyntheticGroupIdentify(event: IngestEvent): boolean {
+  if (!event.groupIdentify) return false;
+  const key = normalizeGroupKey(event.groupIdentify.key);
+  return key !== undefined && event.distinctId === `$${String(event.groupIdentify.type)}_${key}`;
 }
 
-export function ingestEvent(state: ProjectState, event: NormalizedEvent, ctx: GroupContext, now: Date): void {
+/** Event property definitions come per request (see recordEventPropertyTypes), not per event. */
+export function ingestEvent(state: ProjectState, event: IngestEvent, ctx: GroupContext, now: Date): void {
   const commit = ctx.commit;
-  const personless = event.properties.$process_person_profile === false || isSyntheticGroupIdentify(event);
+  const personless = event.personless || isSyntheticGroupIdentify(event);
+  const timestamp = new Date(event.timestampMs);
 
   // Groups attach to every event, personless ones included (PostHog drops them there).
-  const groupKeys = resolveEventGroups(state, event, ctx);
-  if (event.event === '$groupidentify') {
-    applyGroupIdentify(state, event, ctx);
-    const groupSet = event.properties.$group_set;
-    const index = state.groupTypesByName.get(String(event.properties.$group_type))?.groupTypeIndex;
-    if (index !== undefined && isPlainObject(groupSet)) {
-      recordPropertyDefinitions(state, 'group', index, groupSet, now, commit);
-    }
+  const groupKeys = resolveEventGroups(state, event, timestamp, ctx);
+  if (event.groupIdentify) {
+    const index = applyGroupIdentify(state, event.groupIdentify, timestamp, ctx);
+    const groupSet = event.groupIdentify.set;
+    if (index !== undefined && isPlainObject(groupSet)) recordPropertyDefinitions(state, 'group', index, groupSet, now, commit);
   }
 
-  const personId = personless ? personIdWithoutProcessing(state, event.distinctId) : processPerson(state, event, commit);
+  const personId = personless ? personIdWithoutProcessing(state, event.distinctId) : processPerson(state, event, timestamp, commit);
   if (!personless) {
-    const props = event.properties;
-    for (const update of [props.$set, props.$set_once, event.set, event.setOnce]) {
-      if (isPlainObject(update)) recordPropertyDefinitions(state, 'person', -1, update, now, commit);
-    }
+    if (event.set) recordPropertyDefinitions(state, 'person', -1, event.set, now, commit);
+    if (event.setOnce) recordPropertyDefinitions(state, 'person', -1, event.setOnce, now, commit);
   }
-  recordPropertyDefinitions(state, 'event', -1, event.properties, now, commit);
 
   commit.events.push({
     uuid: event.uuid,
@@ -52,8 +48,8 @@ export function ingestEvent(state: ProjectState, event: NormalizedEvent, ctx: Gr
     event: event.event,
     distinctId: event.distinctId,
     personId,
-    timestamp: event.timestamp,
-    propertiesJson: JSON.stringify(event.properties),
+    timestamp,
+    propertiesJson: event.propertiesJson,
     groupKeys,
     createdAt: now,
   });

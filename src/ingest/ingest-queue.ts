@@ -6,13 +6,15 @@ import { HttpError } from '../errors.js';
 import type { IngestCommit, Project, Store } from '../store/store.js';
 import { CommitBuilder } from './commit-builder.js';
 import { ingestEvent, WARNING_EVENT_DROPPED } from './ingest-processor.js';
-import type { NormalizedEvent } from './normalize-event.js';
+import type { IngestEvent, PropertyTypes } from './ingest-event.js';
+import { recordEventPropertyTypes } from './property-definitions.js';
 import { IngestStateIndex, type ProjectState } from './project-state.js';
 
 interface Job {
   readonly projectId: number;
-  readonly events: readonly NormalizedEvent[];
+  readonly events: readonly IngestEvent[];
   readonly dropped: readonly string[];
+  readonly propertyTypes: PropertyTypes;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -60,13 +62,13 @@ export class IngestQueue {
   }
 
   /** Resolves once the events are committed. `dropped` are reasons for events already rejected. */
-  submit(projectId: number, events: readonly NormalizedEvent[], dropped: readonly string[]): Promise<void> {
+  submit(projectId: number, events: readonly IngestEvent[], dropped: readonly string[], propertyTypes: PropertyTypes): Promise<void> {
     if (this.queuedEvents + events.length > MAX_QUEUED_EVENTS) {
       return Promise.reject(new HttpError('unavailable', 'Ingestion is behind; retry shortly.'));
     }
     this.queuedEvents += events.length;
     return new Promise((resolve, reject) => {
-      this.jobs.push({ projectId, events, dropped, resolve, reject });
+      this.jobs.push({ projectId, events, dropped, propertyTypes, resolve, reject });
       this.kick();
     });
   }
@@ -164,6 +166,7 @@ export class IngestQueue {
       for (const job of jobs) {
         const state = this.state.project(job.projectId);
         if (!state) throw new Error(`project ${job.projectId} is not loaded`);
+        recordEventPropertyTypes(state, job.propertyTypes, now, commit);
         for (const event of job.events) ingestEvent(state, event, ctx, now);
         for (const reason of job.dropped) commit.warn(job.projectId, WARNING_EVENT_DROPPED, reason, { reason }, now);
       }

@@ -1,8 +1,7 @@
 // Person processing (spec 2.7): property updates and distinct-id merges with PostHog's rules.
 import { createHash, randomUUID } from 'node:crypto';
-import type { Properties } from '../store/store.js';
 import type { CommitBuilder } from './commit-builder.js';
-import type { NormalizedEvent } from './normalize-event.js';
+import type { IngestEvent } from './ingest-event.js';
 import type { MutablePerson, ProjectState } from './project-state.js';
 
 // Ids SDKs and apps send by mistake; merging on them would fuse unrelated people.
@@ -23,8 +22,6 @@ export function personlessPersonId(projectId: number, distinctId: string): strin
   const hex = createHash('sha1').update(`${projectId}:${distinctId}`).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
-
-const isPlainObject = (v: unknown): v is Properties => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function createPerson(state: ProjectState, distinctIds: string[], at: Date, commit: CommitBuilder, identified: boolean): MutablePerson {
   const person: MutablePerson = {
@@ -88,28 +85,25 @@ function mergeDistinctIds(
   }
 }
 
-function applyPropertyUpdates(person: MutablePerson, event: NormalizedEvent): boolean {
-  const props = event.properties;
-  if (props.$set === undefined && props.$set_once === undefined && props.$unset === undefined && !event.set && !event.setOnce) {
-    return false;
-  }
-  const set = { ...(isPlainObject(props.$set) ? props.$set : {}), ...(event.set ?? {}) };
-  const setOnce = { ...(isPlainObject(props.$set_once) ? props.$set_once : {}), ...(event.setOnce ?? {}) };
-  const unset = Array.isArray(props.$unset) ? props.$unset : isPlainObject(props.$unset) ? Object.keys(props.$unset) : [];
+function applyPropertyUpdates(person: MutablePerson, event: IngestEvent): boolean {
   let changed = false;
-  for (const [key, value] of Object.entries(setOnce)) {
-    if (!(key in person.properties)) {
-      person.properties[key] = value;
-      changed = true;
+  if (event.setOnce) {
+    for (const [key, value] of Object.entries(event.setOnce)) {
+      if (!(key in person.properties)) {
+        person.properties[key] = value;
+        changed = true;
+      }
     }
   }
-  for (const [key, value] of Object.entries(set)) {
-    if (JSON.stringify(person.properties[key]) !== JSON.stringify(value)) {
-      person.properties[key] = value;
-      changed = true;
+  if (event.set) {
+    for (const [key, value] of Object.entries(event.set)) {
+      if (JSON.stringify(person.properties[key]) !== JSON.stringify(value)) {
+        person.properties[key] = value;
+        changed = true;
+      }
     }
   }
-  for (const key of unset) {
+  for (const key of event.unset ?? []) {
     if (typeof key === 'string' && key in person.properties) {
       delete person.properties[key];
       changed = true;
@@ -119,13 +113,11 @@ function applyPropertyUpdates(person: MutablePerson, event: NormalizedEvent): bo
 }
 
 /** Runs person processing for one event and returns the person id it belongs to. */
-export function processPerson(state: ProjectState, event: NormalizedEvent, commit: CommitBuilder): string {
-  const props = event.properties;
-  const at = event.timestamp;
-  if (event.event === '$identify' && typeof props.$anon_distinct_id === 'string') {
-    mergeDistinctIds(state, event.distinctId, props.$anon_distinct_id, false, at, commit);
-  } else if ((event.event === '$create_alias' || event.event === '$merge_dangerously') && typeof props.alias === 'string') {
-    mergeDistinctIds(state, event.distinctId, props.alias, event.event === '$merge_dangerously', at, commit);
+export function processPerson(state: ProjectState, event: IngestEvent, at: Date, commit: CommitBuilder): string {
+  if (event.event === '$identify' && event.anonDistinctId !== undefined) {
+    mergeDistinctIds(state, event.distinctId, event.anonDistinctId, false, at, commit);
+  } else if ((event.event === '$create_alias' || event.event === '$merge_dangerously') && event.alias !== undefined) {
+    mergeDistinctIds(state, event.distinctId, event.alias, event.event === '$merge_dangerously', at, commit);
   }
   let person = state.personOf(event.distinctId);
   if (!person) {

@@ -10,6 +10,8 @@ const HIDDEN = new Set([
   '$set', '$set_once', '$unset', 'distinct_id', 'token',
 ]);
 
+export const isHiddenProperty = (name: string): boolean => HIDDEN.has(name);
+
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/;
 
 export function detectPropertyType(value: unknown): PropertyValueType | null {
@@ -40,5 +42,20 @@ export function recordPropertyDefinitions(
     if (propertyType === null) continue;
     known.add(name);
     commit.addPropertyDefinition({ projectId: state.project.id, type, groupTypeIndex, name, propertyType, createdAt: at });
+  }
+}
+
+/** Records event property types already collected (by name) in the decoding worker. */
+export function recordEventPropertyTypes(
+  state: ProjectState,
+  types: readonly (readonly [string, PropertyValueType])[],
+  at: Date,
+  commit: CommitBuilder,
+): void {
+  const known = state.definitionNames('event', -1);
+  for (const [name, propertyType] of types) {
+    if (known.has(name)) continue;
+    known.add(name);
+    commit.addPropertyDefinition({ projectId: state.project.id, type: 'event', groupTypeIndex: -1, name, propertyType, createdAt: at });
   }
 }

@@ -2,6 +2,7 @@
 import type { Properties } from '../store/store.js';
 import { CommitBuilder } from './commit-builder.js';
 import type { GroupContext } from './groups.js';
+import { toIngestEvent, type IngestEvent } from './ingest-event.js';
 import type { NormalizedEvent } from './normalize-event.js';
 import { ProjectState } from './project-state.js';
 
@@ -10,9 +11,10 @@ export function newProjectState(id = 1): ProjectState {
 }
 
 let counter = 0;
-export function event(name: string, distinctId: string, properties: Properties = {}, extra: Partial<NormalizedEvent> = {}): NormalizedEvent {
+/** An event as the ingest queue receives it, built from wire-like fields. */
+export function event(name: string, distinctId: string, properties: Properties = {}, extra: Partial<NormalizedEvent> = {}): IngestEvent {
   counter += 1;
-  return {
+  return toIngestEvent({
     uuid: `00000000-0000-4000-8000-${String(counter).padStart(12, '0')}`,
     event: name,
     distinctId,
@@ -21,7 +23,7 @@ export function event(name: string, distinctId: string, properties: Properties =
     set: undefined,
     setOnce: undefined,
     ...extra,
-  };
+  });
 }
 
 export function groupContext(maxGroupTypes = 5): GroupContext & { overflowed: string[] } {

@@ -1,0 +1,44 @@
+// Everything a capture request needs before it touches shared state: decode the body, normalize
+// each event, serialize its properties, and note the event property types. Runs in a worker.
+import type { PropertyValueType } from '../store/store.js';
+import { decodeCaptureRequest, type CaptureRequest } from './decode-request.js';
+import { collectPropertyTypes, toIngestEvent, type IngestEvent, type PropertyTypes } from './ingest-event.js';
+import { eventToken, normalizeEvent } from './normalize-event.js';
+
+export interface CaptureInput extends CaptureRequest {
+  /** `/engage` events without a name are identify calls. */
+  readonly isEngage: boolean;
+}
+
+export interface DecodedCapture {
+  readonly envelopeToken: string | undefined;
+  /** Distinct tokens carried by the events themselves. */
+  readonly eventTokens: string[];
+  readonly events: IngestEvent[];
+  /** Reasons for events dropped as invalid. */
+  readonly dropped: string[];
+  readonly propertyTypes: PropertyTypes;
+}
+
+export async function decodeCapture(input: CaptureInput): Promise<DecodedCapture> {
+  const decoded = await decodeCaptureRequest(input);
+  const context = { sentAt: decoded.sentAt, now: new Date(), defaultEventName: input.isEngage ? '$identify' : undefined };
+  const tokens = new Set<string>();
+  const events: IngestEvent[] = [];
+  const dropped: string[] = [];
+  const types = new Map<string, PropertyValueType>();
+  for (const raw of decoded.events) {
+    if (decoded.envelopeToken === undefined) {
+      const token = eventToken(raw);
+      if (token !== undefined) tokens.add(token);
+    }
+    const result = normalizeEvent(raw, context);
+    if (!result.ok) {
+      dropped.push(result.reason);
+      continue;
+    }
+    collectPropertyTypes(result.event.properties, types);
+    events.push(toIngestEvent(result.event));
+  }
+  return { envelopeToken: decoded.envelopeToken, eventTokens: [...tokens], events, dropped, propertyTypes: [...types] };
+}
