@@ -29,9 +29,10 @@ export interface IngestBenchOptions {
 }
 
 export const defaultIngestOptions: IngestBenchOptions = {
-  events: 300_000,
+  events: 1_000_000,
   batchSize: 500,
-  concurrency: 8,
+  // Many SDK clients at once; each sender keeps one request in flight.
+  concurrency: 32,
   companies: 2_000,
   projects: 5_000,
   persons: 20_000,

@@ -54,7 +54,9 @@ export async function startBenchServer(options: BenchServerOptions = {}): Promis
   const token = 'phc_bench_project_token';
   const apiKey = 'phx_bench_personal_key';
   const imports = (options.imports ?? []).flatMap((m) => ['--import', `./${m}`]);
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', ...imports, 'src/main.ts'], {
+  // The same flags as `npm start` (package.json), so the benchmark measures what users run.
+  const startFlags = ['--max-semi-space-size=32'];
+  const child = spawn(process.execPath, [...startFlags, ...(options.nodeArgs ?? []), '--import', 'tsx', ...imports, 'src/main.ts'], {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH,

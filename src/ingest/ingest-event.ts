@@ -39,23 +39,31 @@ function mergeUpdates(fromProperties: unknown, topLevel: Properties | undefined)
 
 export function toIngestEvent(e: NormalizedEvent): IngestEvent {
   const p = e.properties;
-  const unset = Array.isArray(p.$unset) ? p.$unset : isPlainObject(p.$unset) ? Object.keys(p.$unset) : undefined;
-  return {
+  // Only fields that are present: every key costs when the event crosses to the main thread.
+  const event: Mutable<IngestEvent> = {
     uuid: e.uuid,
     event: e.event,
     distinctId: e.distinctId,
     timestampMs: e.timestamp.getTime(),
     propertiesJson: JSON.stringify(p),
     personless: p.$process_person_profile === false,
-    groups: isPlainObject(p.$groups) ? p.$groups : undefined,
-    groupIdentify: e.event === '$groupidentify' ? { type: p.$group_type, key: p.$group_key, set: p.$group_set } : undefined,
-    set: mergeUpdates(p.$set, e.set),
-    setOnce: mergeUpdates(p.$set_once, e.setOnce),
-    unset,
-    anonDistinctId: typeof p.$anon_distinct_id === 'string' ? p.$anon_distinct_id : undefined,
-    alias: typeof p.alias === 'string' ? p.alias : undefined,
   };
+  if (isPlainObject(p.$groups)) event.groups = p.$groups;
+  if (e.event === '$groupidentify') event.groupIdentify = { type: p.$group_type, key: p.$group_key, set: p.$group_set };
+  const set = mergeUpdates(p.$set, e.set);
+  if (set) event.set = set;
+  const setOnce = mergeUpdates(p.$set_once, e.setOnce);
+  if (setOnce) event.setOnce = setOnce;
+  if (p.$unset !== undefined) {
+    const unset = Array.isArray(p.$unset) ? p.$unset : isPlainObject(p.$unset) ? Object.keys(p.$unset) : undefined;
+    if (unset) event.unset = unset;
+  }
+  if (typeof p.$anon_distinct_id === 'string') event.anonDistinctId = p.$anon_distinct_id;
+  if (typeof p.alias === 'string') event.alias = p.alias;
+  return event;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Adds the (name, type) of each visible property not yet in `seen`. */
 export function collectPropertyTypes(properties: Properties, seen: Map<string, PropertyValueType>): void {

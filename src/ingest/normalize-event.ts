@@ -46,6 +46,8 @@ function normalizeDistinctId(value: unknown): string | undefined {
   return id.length > MAX_DISTINCT_ID_LENGTH ? [...id].slice(0, MAX_DISTINCT_ID_LENGTH).join('') : id;
 }
 
+const ISO_UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /**
  * Lenient timestamp parsing: RFC 3339, "+HH" offsets, date-only, space-separated, numeric epochs;
  * datetimes without a zone are UTC (never the server's local time).
@@ -57,6 +59,8 @@ export function parseTimestamp(value: unknown): Date | undefined {
     return validDate(Math.abs(value) < 1e11 ? value * 1000 : value);
   }
   if (typeof value !== 'string') return undefined;
+  // Fast path for what SDKs send: "2026-11-26T03:21:43.048Z" (JavaScript's toISOString).
+  if (value.length === 24 && ISO_UTC_MS.test(value)) return validDate(Date.parse(value));
   let text = value.trim();
   if (text === '') return undefined;
   if (/^-?\d+(\.\d+)?$/.test(text)) return parseTimestamp(Number(text));

@@ -40,7 +40,7 @@ function createPerson(state: ProjectState, distinctIds: string[], at: Date, comm
 
 function addDistinctId(state: ProjectState, person: MutablePerson, distinctId: string, commit: CommitBuilder): void {
   person.distinctIds.add(distinctId);
-  state.personIdByDistinctId.set(distinctId, person.id);
+  state.personByDistinctId.set(distinctId, person);
   person.isIdentified = true;
   person.version += 1;
   commit.assignDistinctId(person, distinctId);
@@ -76,7 +76,7 @@ function mergeDistinctIds(
     into.version += 1;
     for (const id of other.distinctIds) {
       into.distinctIds.add(id);
-      state.personIdByDistinctId.set(id, into.id);
+      state.personByDistinctId.set(id, into);
       commit.assignDistinctId(into, id);
     }
     state.persons.delete(other.id);

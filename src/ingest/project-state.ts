@@ -20,7 +20,7 @@ export class ProjectState {
   readonly groupTypesByIndex = new Map<number, GroupType>();
   readonly groups = new Map<string, Group>();
   readonly persons = new Map<string, MutablePerson>();
-  readonly personIdByDistinctId = new Map<string, string>();
+  readonly personByDistinctId = new Map<string, MutablePerson>();
   /** Known property names per definition kind ("event", "person", "group:<index>"). */
   private readonly definitions = new Map<string, Set<string>>();
 
@@ -58,12 +58,11 @@ export class ProjectState {
 
   addPerson(person: MutablePerson): void {
     this.persons.set(person.id, person);
-    for (const distinctId of person.distinctIds) this.personIdByDistinctId.set(distinctId, person.id);
+    for (const distinctId of person.distinctIds) this.personByDistinctId.set(distinctId, person);
   }
 
   personOf(distinctId: string): MutablePerson | undefined {
-    const id = this.personIdByDistinctId.get(distinctId);
-    return id === undefined ? undefined : this.persons.get(id);
+    return this.personByDistinctId.get(distinctId);
   }
 }
 
