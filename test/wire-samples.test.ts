@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './support/server.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const samplesDir = path.resolve(repoRoot, '../shared/spec/wire-samples');
+const samplesDir = path.resolve(repoRoot, 'test/fixtures/wire-samples');
 
 interface WireSample {
   readonly file: string;
