@@ -3,7 +3,7 @@ import { generateSecret } from './api/auth.js';
 import { createProject } from './api/project-routes.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { buildServer } from './server.js';
-import { DuckDBStore } from './store/duckdb/duckdb-store.js';
+import { openStore } from './store/open-store.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const store = await DuckDBStore.open(config.dataDir);
+  const store = await openStore({ dataDir: config.dataDir });
   const { app, queue } = await buildServer(config, store);
 
   if ((await store.listProjects()).length === 0) {

@@ -29,7 +29,7 @@ export class DecoderPool {
   private next = 0;
   private closed = false;
 
-  /** One worker per core but one (the main thread and DuckDB need the rest), at least one. */
+  /** One worker per core but one (the main thread and the store need the rest), at least one. */
   constructor(size = Math.max(1, os.availableParallelism() - 1)) {
     for (let i = 0; i < size; i++) this.workers.push(this.spawn());
   }

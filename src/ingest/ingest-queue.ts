@@ -96,7 +96,7 @@ export class IngestQueue {
   }
 
   /**
-   * Pipelined: while one batch's transaction runs in DuckDB, the next batch is already applied to
+   * Pipelined: while one batch's transaction runs in the store, the next batch is already applied to
    * the in-memory state, so the main thread is not idle during the commit. At most one
    * transaction is in flight, and batches are written in the order they were applied.
    */
@@ -112,7 +112,7 @@ export class IngestQueue {
             inFlight = undefined;
             if (!previousOk) {
               // This batch was applied on top of state that never reached the disk.
-              this.fail(jobs, new HttpError('unavailable', 'Ingestion failed to write a batch; retry.'));
+              if (commit) this.fail(jobs, new HttpError('unavailable', 'Ingestion failed to write a batch; retry.'));
               await this.reload();
               continue;
             }
