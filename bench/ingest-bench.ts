@@ -13,8 +13,8 @@ import {
   readProcessMemory,
   readProcessRunQueueWaitSeconds,
   sampleRss,
-  type BenchServer,
 } from './server-process.js';
+import type { TestServer as BenchServer } from '../test/support/server.js';
 
 export interface IngestBenchOptions {
   readonly events: number;

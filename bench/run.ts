@@ -15,8 +15,8 @@ import {
   type IngestResult,
 } from './ingest-bench.js';
 import { formatBytes, formatInt, formatSeconds, formatTable, type ResultRow } from './report.js';
-import { directorySize, startBenchServer, type BenchServer } from './server-process.js';
-import { readServerStats, serverStatsRows } from './server-stats.js';
+import { startServer, type TestServer } from '../test/support/server.js';
+import { directorySize } from './server-process.js';
 
 /** Ingestion throughput the issue asks for on a 2-core machine. */
 const TARGET_EVENTS_PER_SECOND = 50_000;
@@ -34,10 +34,6 @@ const usage = `Usage: npm run bench -- [options]
                      (e.g. --node-arg=--cpu-prof --node-arg=--cpu-prof-dir=prof)
   --env KEY=VALUE    extra environment variable for the server, repeatable
                      (e.g. --env UV_THREADPOOL_SIZE=8)
-  --instrument       time the server's commit loop and DuckDB calls from inside
-                     (bench/instrument-server.ts) and add them to the table; with
-                     --env PRICKLE_BENCH_DUCKDB_SETTINGS='{"checkpoint_threshold":"1GB"}'
-                     it also tries DuckDB settings without changing src/
   --keep-data        keep the server's data directory (printed at the end)
   --skip-verify      do not count the stored events after the server stopped
   --no-progress      no progress bar
@@ -67,7 +63,6 @@ async function main(): Promise<void> {
       seed: { type: 'string' },
       'node-arg': { type: 'string', multiple: true },
       env: { type: 'string', multiple: true },
-      instrument: { type: 'boolean' },
       'keep-data': { type: 'boolean' },
       'skip-verify': { type: 'boolean' },
       'no-progress': { type: 'boolean' },
@@ -114,7 +109,7 @@ async function main(): Promise<void> {
       `(${formatBytes(prepared.traffic.gzippedBytes)}) in ${formatSeconds(prepared.seconds)}`,
   );
 
-  let server: BenchServer | undefined;
+  let server: TestServer | undefined;
   const abort = () => {
     server?.process.kill('SIGKILL');
     process.exit(130);
@@ -124,13 +119,12 @@ async function main(): Promise<void> {
 
   const rows: ResultRow[] = [];
   let ok = true;
-  const statsFile = values.instrument ? path.join(os.tmpdir(), `prickle-bench-stats-${process.pid}.json`) : undefined;
-  server = await startBenchServer({
+  server = await startServer({
+    token,
+    apiKey: 'phx_bench_personal_key',
     nodeArgs: values['node-arg'] ?? [],
-    imports: statsFile ? ['bench/instrument-server.ts'] : [],
-    env: { ...serverEnv, ...(statsFile ? { PRICKLE_BENCH_STATS: statsFile } : {}) },
+    env: serverEnv,
   });
-  if (server.token !== token) throw new Error('bench token mismatch');
   log(`server pid ${server.pid} at ${server.url}, data in ${server.dataDir}`);
 
   // Sections. Each returns rows for the summary table.
@@ -168,13 +162,6 @@ async function main(): Promise<void> {
       metric: 'stored events (read back after stop)',
       value: `${formatInt(stored)} (${matches ? 'matches acknowledged' : `MISMATCH: ${formatInt(ingest.acknowledged)} acknowledged`})`,
     });
-  }
-
-  if (statsFile) {
-    const stats = readServerStats(statsFile);
-    fs.rmSync(statsFile, { force: true });
-    if (stats) rows.push(...serverStatsRows(stats, ingest.acknowledged));
-    else log('no statistics from the instrumented server');
   }
 
   if (values['keep-data']) log(`data kept in ${server.dataDir}`);

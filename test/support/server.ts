@@ -11,6 +11,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 export interface TestServer {
   readonly url: string;
   readonly port: number;
+  readonly pid: number;
   readonly dataDir: string;
   readonly token: string;
   readonly apiKey: string;
@@ -19,8 +20,8 @@ export interface TestServer {
   output(): string;
   /** Private API call with the personal API key; returns status and parsed JSON. */
   api<T = any>(pathname: string, init?: { method?: string; body?: unknown; key?: string | null }): Promise<{ status: number; body: T }>;
-  /** Graceful stop (SIGTERM). */
-  stop(): Promise<void>;
+  /** Graceful stop (SIGTERM: drains ingestion, checkpoints, exits); resolves with the exit code. */
+  stop(): Promise<number | null>;
   /** Hard kill, as a crash. */
   kill9(): Promise<void>;
 }
@@ -41,12 +42,25 @@ export function tempDataDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'prickle-test-'));
 }
 
-export async function startServer(options: { dataDir?: string; env?: Record<string, string>; token?: string; apiKey?: string } = {}): Promise<TestServer> {
+export interface StartOptions {
+  readonly dataDir?: string;
+  readonly env?: Record<string, string>;
+  readonly token?: string;
+  readonly apiKey?: string;
+  /** Extra flags for the server's node process, e.g. ['--cpu-prof']. */
+  readonly nodeArgs?: readonly string[];
+}
+
+/** The node flags `npm start` uses (package.json), so tests and benchmarks run what users run. */
+const START_FLAGS = ['--max-semi-space-size=32'];
+
+export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const port = await freePort();
   const dataDir = options.dataDir ?? tempDataDir();
   const token = options.token ?? 'phc_test_project_token';
   const apiKey = options.apiKey ?? 'phx_test_personal_key';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const args = [...START_FLAGS, ...(options.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'];
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH,
@@ -65,7 +79,7 @@ export async function startServer(options: { dataDir?: string; env?: Record<stri
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const url = `http://127.0.0.1:${port}`;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -76,13 +90,17 @@ export async function startServer(options: { dataDir?: string; env?: Record<stri
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`server did not become healthy:\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`server did not become healthy:\n${output}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 
   return {
     url,
     port,
+    pid: child.pid!,
     dataDir,
     token,
     apiKey,
@@ -102,13 +120,11 @@ export async function startServer(options: { dataDir?: string; env?: Record<stri
       return { status: res.status, body: text ? JSON.parse(text) : null };
     },
     async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await exited;
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
     },
     async kill9() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGKILL');
+      if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
     },
   };
