@@ -5,6 +5,7 @@ import http from 'node:http';
 import zlib from 'node:zlib';
 import LZString from 'lz-string';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lz64Bomb } from '../src/ingest/lz64-bomb.test-helper.js';
 import { startServer, type TestServer } from './support/server.js';
 
 let server: TestServer;
@@ -109,29 +110,6 @@ function announceBody(path: string, length: number, headers: Record<string, stri
   });
 }
 
-const LZ64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=';
-
-/** lz64 of a run of "a" with (codes + 1) * (codes + 2) / 2 characters, written directly. */
-function lz64Bomb(codes: number): string {
-  const bits: number[] = [];
-  const write = (value: number, count: number) => {
-    for (let n = 0; n < count; n++) bits.push(Math.floor(value / 2 ** n) % 2);
-  };
-  write(0, 2);
-  write(97, 8);
-  let dictSize = 4;
-  let numBits = 3;
-  let enlargeIn = 4;
-  for (let i = 0; i < codes; i++) {
-    write(dictSize++, numBits);
-    if (--enlargeIn === 0) enlargeIn = 2 ** numBits++;
-  }
-  write(2, numBits);
-  while (bits.length % 6 !== 0) bits.push(0);
-  let out = '';
-  for (let i = 0; i < bits.length; i += 6) out += LZ64_ALPHABET[bits.slice(i, i + 6).reduce((acc, bit) => acc * 2 + bit, 0)];
-  return `${out}AAAA`;
-}
 
 describe('capture decoding (spec 2.2)', () => {
   it('stores a single event object sent as a plain JSON body', async () => {
