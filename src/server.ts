@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance } from 
 import { Auth } from './api/auth.js';
 import { registerGroupRoutes } from './api/group-routes.js';
 import { registerProjectRoutes } from './api/project-routes.js';
+import { registerQueryRoutes } from './api/query-routes.js';
 import type { Config } from './config.js';
 import { HttpError } from './errors.js';
 import { registerCaptureRoutes } from './ingest/capture-routes.js';
@@ -78,5 +79,6 @@ export async function buildServer(config: Config, store: Store): Promise<Server>
   const deps = { store, queue, auth, maxGroupTypes: config.maxGroupTypes };
   registerGroupRoutes(app, deps);
   registerProjectRoutes(app, deps);
+  registerQueryRoutes(app, deps);
   return { app, queue, auth };
 }

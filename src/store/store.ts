@@ -1,6 +1,8 @@
 // The narrow interface every storage backend implements. Only code under store/<backend>/ may
 // name a backend; the rest of the server speaks these types.
 
+import type { Dialect } from '../query/dialect.js';
+
 export type Properties = Record<string, unknown>;
 
 export interface Project {
@@ -180,6 +182,11 @@ export interface PropertyValueCount {
 
 export interface Store {
   close(): Promise<void>;
+
+  // Insights: SQL compiled by src/query with this backend's dialect.
+  readonly dialect: Dialect;
+  /** Runs a read-only query; `?` placeholders take `params` in order (Dates as timestamps). */
+  query(sql: string, params: readonly unknown[]): Promise<Record<string, unknown>[]>;
 
   // Projects and keys.
   listProjects(): Promise<Project[]>;

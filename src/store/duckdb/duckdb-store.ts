@@ -28,6 +28,7 @@ import type {
   Store,
   StoredEvent,
 } from '../store.js';
+import { duckdbDialect } from './duckdb-dialect.js';
 import { GROUP_SLOTS, groupColumn, mergeChangesStatements, schemaStatements } from './schema.js';
 
 type Row = Record<string, unknown>;
@@ -204,6 +205,12 @@ export class DuckDBStore implements Store {
       this.writer.closeSync();
       this.instance.closeSync();
     });
+  }
+
+  readonly dialect = duckdbDialect;
+
+  async query(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    return this.read(sql, params as Cell[]);
   }
 
   private async read(sql: string, params: Cell[] = []): Promise<Row[]> {

@@ -1,0 +1,58 @@
+// POST /api/projects/:id/query/: PostHog's query API, dispatching on the query's kind.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { HttpError } from '../errors.js';
+import type { IngestQueue } from '../ingest/ingest-queue.js';
+import { trendsQuerySchema } from '../query/query-schema.js';
+import { runTrends, type QueryContext } from '../query/trends.js';
+import type { Store } from '../store/store.js';
+import type { Auth } from './auth.js';
+import { groupDisplayName } from './serialize.js';
+import { parseInput, projectPrefixes } from './validate.js';
+
+export interface QueryRoutesDeps {
+  readonly store: Store;
+  readonly queue: IngestQueue;
+  readonly auth: Auth;
+  readonly maxGroupTypes: number;
+}
+
+const bodySchema = z.object({
+  query: z.object({ kind: z.string({ error: 'query.kind is required' }) }).loose(),
+});
+
+export function registerQueryRoutes(app: FastifyInstance, deps: QueryRoutesDeps): void {
+  const { store, queue, auth, maxGroupTypes } = deps;
+
+  const context = (projectId: number): QueryContext => {
+    const project = queue.project(projectId)?.project;
+    if (!project) throw new HttpError('not_found', 'Project not found.');
+    return {
+      store,
+      projectId,
+      timeZone: project.timezone,
+      maxGroupTypes,
+      now: new Date(),
+      groupNames: async (groupTypeIndex, keys) => {
+        const groups = await store.findGroups(projectId, keys.map((groupKey) => ({ groupTypeIndex, groupKey })));
+        return new Map(groups.map((g) => [g.groupKey, groupDisplayName(g)]));
+      },
+    };
+  };
+
+  for (const prefix of projectPrefixes) {
+    app.post(`${prefix}/query`, async (req: FastifyRequest) => {
+      const projectId = await auth.projectIdFor(req, (req.params as { projectId: string }).projectId);
+      const { query } = parseInput(bodySchema, req.body);
+      const ctx = context(projectId);
+      switch (query.kind) {
+        case 'TrendsQuery': {
+          const trends = parseInput(trendsQuerySchema, query);
+          return { results: await runTrends(ctx, trends), is_cached: false, timezone: ctx.timeZone, last_refresh: ctx.now.toISOString() };
+        }
+        default:
+          throw new HttpError('invalid_input', `Query kind "${query.kind}" is not supported.`, 'query.kind');
+      }
+    });
+  }
+}

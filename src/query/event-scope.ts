@@ -1,0 +1,160 @@
+// The rows an insight reads: events of one project, with the joins its expressions need
+// (the current person behind each event, and each group type's current group). Expressions ask
+// the scope for what they reference, and the scope adds only those joins.
+import { HttpError } from '../errors.js';
+import type { Dialect } from './dialect.js';
+import { and, join, or, raw, sql, type Sql } from './sql.js';
+import type { PropertyFilter, PropertyGroup, Properties } from './query-schema.js';
+
+const GROUP_KEY_PROPERTY = /^\$group_([0-9])$/;
+
+export class EventScope {
+  private personJoin = false;
+  private overridesJoin = false;
+  private readonly groupJoins = new Set<number>();
+
+  constructor(
+    readonly dialect: Dialect,
+    readonly projectId: number,
+    readonly maxGroupTypes: number,
+    readonly timeZone: string,
+  ) {}
+
+  /** The person an event belongs to now (following merges). */
+  personId(): Sql {
+    this.overridesJoin = true;
+    return raw('coalesce(o.new_person_id, e.person_id)');
+  }
+
+  /** The group key column of a slot ('' when the event has none). */
+  groupKey(groupTypeIndex: number): Sql {
+    this.checkGroupTypeIndex(groupTypeIndex, 'group_type_index');
+    return raw(`e."$group_${groupTypeIndex}"`);
+  }
+
+  checkGroupTypeIndex(index: number | null | undefined, attr: string): number {
+    if (index === null || index === undefined || !Number.isInteger(index) || index < 0 || index >= this.maxGroupTypes) {
+      throw new HttpError('invalid_input', `${attr} must be a group type index between 0 and ${this.maxGroupTypes - 1}.`, attr);
+    }
+    return index;
+  }
+
+  /** Wall-clock event time in the project's time zone. */
+  localTime(): Sql {
+    return this.dialect.localTime(raw('e.timestamp'), this.timeZone);
+  }
+
+  /** A property as text (NULL when missing), from the event, its person or one of its groups. */
+  property(key: string, type: 'event' | 'person' | 'group', groupTypeIndex?: number | null, attr = 'group_type_index'): Sql {
+    if (type === 'person') {
+      this.personJoin = true;
+      this.overridesJoin = true;
+      return this.dialect.propertyText(raw('p.properties'), key);
+    }
+    if (type === 'group') {
+      const index = this.checkGroupTypeIndex(groupTypeIndex, attr);
+      this.groupJoins.add(index);
+      return this.dialect.propertyText(raw(`g${index}.properties`), key);
+    }
+    // Group keys live in columns, not in the properties JSON.
+    const slot = GROUP_KEY_PROPERTY.exec(key);
+    if (slot && Number(slot[1]) < this.maxGroupTypes) return sql`NULLIF(${raw(`e."$group_${slot[1]}"`)}, '')`;
+    return this.dialect.propertyText(raw('e.properties'), key);
+  }
+
+  /** FROM and JOINs for everything referenced so far. Call after building the expressions. */
+  from(): Sql {
+    const d = this.dialect;
+    const joins: Sql[] = [sql`FROM ${d.table('events')} e`];
+    if (this.overridesJoin) {
+      joins.push(sql`LEFT JOIN ${d.table('person_overrides')} o ON o.project_id = e.project_id AND o.old_person_id = e.person_id`);
+    }
+    if (this.personJoin) {
+      joins.push(sql`LEFT JOIN ${d.table('persons')} p ON p.project_id = e.project_id AND p.id = coalesce(o.new_person_id, e.person_id)`);
+    }
+    for (const index of [...this.groupJoins].sort()) {
+      const alias = raw(`g${index}`);
+      joins.push(
+        sql`LEFT JOIN ${d.table('groups')} ${alias} ON ${alias}.project_id = e.project_id AND ${alias}.group_type_index = ${raw(String(index))} AND ${alias}.group_key = ${raw(`e."$group_${index}"`)}`,
+      );
+    }
+    return join(joins, '\n');
+  }
+
+  /** A property filter list or AND/OR group as a condition. */
+  filters(properties: Properties, attr = 'properties'): Sql {
+    if (!properties) return raw('TRUE');
+    if (Array.isArray(properties)) return and(properties.map((f, i) => this.filter(f, `${attr}.${i}`)));
+    return this.group(properties, attr);
+  }
+
+  private group(group: PropertyGroup, attr: string): Sql {
+    const parts = group.values.map((v, i) => ('values' in v ? this.group(v, `${attr}.values.${i}`) : this.filter(v, `${attr}.values.${i}`)));
+    return group.type === 'OR' ? or(parts) : and(parts);
+  }
+
+  filter(f: PropertyFilter, attr: string): Sql {
+    const d = this.dialect;
+    const x = this.property(f.key, f.type, f.group_type_index, `${attr}.group_type_index`);
+    const values = f.value === null || f.value === undefined ? [] : Array.isArray(f.value) ? f.value : [f.value];
+    const needValues = () => {
+      if (values.length === 0) throw new HttpError('invalid_input', `operator ${f.operator} needs a value.`, `${attr}.value`);
+    };
+    const anyOf = (match: (v: string | number | boolean) => Sql) => {
+      needValues();
+      return or(values.map(match));
+    };
+    const nullSafeNot = (positive: Sql) => sql`(${x} IS NULL OR NOT ${positive})`;
+    const number = (v: unknown) => {
+      const n = typeof v === 'number' ? v : Number(v);
+      if (typeof v === 'boolean' || v === '' || !Number.isFinite(n)) {
+        throw new HttpError('invalid_input', `operator ${f.operator} needs a number, got ${JSON.stringify(v)}.`, `${attr}.value`);
+      }
+      return n;
+    };
+    const date = (v: unknown) => {
+      const ms = typeof v === 'string' ? Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v) : NaN;
+      if (Number.isNaN(ms)) throw new HttpError('invalid_input', `operator ${f.operator} needs a date, got ${JSON.stringify(v)}.`, `${attr}.value`);
+      return new Date(ms);
+    };
+    const pattern = (v: unknown) => {
+      try {
+        new RegExp(String(v));
+      } catch {
+        throw new HttpError('invalid_input', `${JSON.stringify(v)} is not a valid regular expression.`, `${attr}.value`);
+      }
+      return String(v);
+    };
+    const contains = (v: unknown) => `%${String(v).replace(/[!%_]/g, (c) => `!${c}`)}%`;
+    switch (f.operator) {
+      case 'exact':
+        return anyOf((v) => sql`${x} = ${String(v)}`);
+      case 'is_not':
+        return nullSafeNot(anyOf((v) => sql`${x} = ${String(v)}`));
+      case 'icontains':
+        return anyOf((v) => d.ilike(x, contains(v)));
+      case 'not_icontains':
+        return nullSafeNot(anyOf((v) => d.ilike(x, contains(v))));
+      case 'regex':
+        return anyOf((v) => d.regexMatch(x, pattern(v)));
+      case 'not_regex':
+        return nullSafeNot(anyOf((v) => d.regexMatch(x, pattern(v))));
+      case 'gt':
+        return anyOf((v) => sql`${d.toNumber(x)} > ${number(v)}`);
+      case 'gte':
+        return anyOf((v) => sql`${d.toNumber(x)} >= ${number(v)}`);
+      case 'lt':
+        return anyOf((v) => sql`${d.toNumber(x)} < ${number(v)}`);
+      case 'lte':
+        return anyOf((v) => sql`${d.toNumber(x)} <= ${number(v)}`);
+      case 'is_set':
+        return sql`(${x} IS NOT NULL)`;
+      case 'is_not_set':
+        return sql`(${x} IS NULL)`;
+      case 'is_date_before':
+        return anyOf((v) => sql`${d.toTimestamp(x)} < ${date(v)}`);
+      case 'is_date_after':
+        return anyOf((v) => sql`${d.toTimestamp(x)} > ${date(v)}`);
+    }
+  }
+}

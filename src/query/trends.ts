@@ -1,0 +1,286 @@
+// TrendsQuery: one SQL query per series (and per compared period), aggregated per time bucket
+// and breakdown value, shaped into PostHog's result list.
+import { HttpError } from '../errors.js';
+import type { Store } from '../store/store.js';
+import type { Interval } from './dialect.js';
+import {
+  addIntervals,
+  bucketStarts,
+  formatDay,
+  formatLabel,
+  fromNaive,
+  previousRange,
+  resolveDateRange,
+  type Naive,
+  type ResolvedRange,
+} from './date-range.js';
+import { EventScope } from './event-scope.js';
+import { TOTAL_VALUE_DISPLAYS, type BreakdownFilter, type EventsNode, type TrendsQuery } from './query-schema.js';
+import { and, join, raw, sql, type Sql } from './sql.js';
+
+export const BREAKDOWN_NULL = '$$_posthog_breakdown_null_$$';
+export const BREAKDOWN_OTHER = '$$_posthog_breakdown_other_$$';
+const DEFAULT_BREAKDOWN_LIMIT = 25;
+
+export interface QueryContext {
+  readonly store: Store;
+  readonly projectId: number;
+  readonly timeZone: string;
+  readonly maxGroupTypes: number;
+  readonly now: Date;
+  /** Display name of a group (its `name`, else its key), for group-key breakdowns. */
+  readonly groupNames: (groupTypeIndex: number, keys: string[]) => Promise<Map<string, string>>;
+}
+
+interface SeriesPlan {
+  readonly node: EventsNode;
+  readonly order: number;
+  readonly range: ResolvedRange;
+  readonly compareLabel?: 'current' | 'previous';
+}
+
+interface Row {
+  readonly bucket: Naive | null;
+  readonly breakdown: string | null;
+  readonly value: number;
+}
+
+const isTotalValue = (query: TrendsQuery) => TOTAL_VALUE_DISPLAYS.includes((query.trendsFilter?.display ?? '') as never);
+
+/** Builds the aggregate for a series' math over `scope`'s rows, grouped by `keys`. */
+function aggregate(scope: EventScope, node: EventsNode, attr: string): { value: Sql; where: Sql[]; perActor?: { actor: Sql; outer: Sql } } {
+  const d = scope.dialect;
+  const math = node.math ?? 'total';
+  const groupIndex = () => scope.checkGroupTypeIndex(node.math_group_type_index, `${attr}.math_group_type_index`);
+  const mathProperty = () => {
+    if (!node.math_property) throw new HttpError('invalid_input', `math ${math} needs math_property.`, `${attr}.math_property`);
+    return d.toNumber(scope.property(node.math_property, 'event'));
+  };
+  switch (math) {
+    case 'total':
+      return { value: raw('count(*)'), where: [] };
+    case 'dau':
+    case 'weekly_active':
+    case 'monthly_active':
+      return { value: sql`count(DISTINCT ${scope.personId()})`, where: [] };
+    case 'unique_group': {
+      const key = scope.groupKey(groupIndex());
+      // Events without the group do not count as an empty-string group (PostHog).
+      return { value: sql`count(DISTINCT ${key})`, where: [sql`${key} <> ''`] };
+    }
+    case 'sum':
+      return { value: sql`coalesce(sum(${mathProperty()}), 0)`, where: [] };
+    case 'avg':
+      return { value: sql`coalesce(avg(${mathProperty()}), 0)`, where: [] };
+    case 'min':
+      return { value: sql`coalesce(min(${mathProperty()}), 0)`, where: [] };
+    case 'max':
+      return { value: sql`coalesce(max(${mathProperty()}), 0)`, where: [] };
+    case 'median':
+      return { value: sql`coalesce(${d.quantile(mathProperty(), 0.5)}, 0)`, where: [] };
+    case 'p90':
+      return { value: sql`coalesce(${d.quantile(mathProperty(), 0.9)}, 0)`, where: [] };
+    default: {
+      // Per-actor maths: events per person, or per group when math_group_type_index is given.
+      const perGroup = node.math_group_type_index !== null && node.math_group_type_index !== undefined;
+      const actor = perGroup ? scope.groupKey(groupIndex()) : scope.personId();
+      const where = perGroup ? [sql`${actor} <> ''`] : [];
+      const outer: Record<string, Sql> = {
+        avg_count_per_actor: raw('avg(actor_count)'),
+        min_count_per_actor: raw('min(actor_count)'),
+        max_count_per_actor: raw('max(actor_count)'),
+        median_count_per_actor: d.quantile(raw('actor_count'), 0.5),
+        p90_count_per_actor: d.quantile(raw('actor_count'), 0.9),
+      };
+      return { value: raw('count(*)'), where, perActor: { actor, outer: sql`coalesce(${outer[math]}, 0)` } };
+    }
+  }
+}
+
+function breakdownExpression(scope: EventScope, filter: BreakdownFilter): Sql | undefined {
+  const breakdown = filter?.breakdown;
+  if (breakdown === null || breakdown === undefined || breakdown === '') return undefined;
+  const type = filter?.breakdown_type ?? 'event';
+  return scope.property(String(breakdown), type, filter?.breakdown_group_type_index, 'breakdownFilter.breakdown_group_type_index');
+}
+
+function activeWindowDays(node: EventsNode): number | undefined {
+  if (node.math === 'weekly_active') return 7;
+  if (node.math === 'monthly_active') return 30;
+  return undefined;
+}
+
+/** One SQL query for a series over a range: rows of (bucket, breakdown, value). */
+function compileSeries(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan, totalValue: boolean, keepBreakdowns?: string[]): Sql {
+  const scope = new EventScope(ctx.store.dialect, ctx.projectId, ctx.maxGroupTypes, ctx.timeZone);
+  const { node, range } = plan;
+  const attr = `series.${plan.order}`;
+  const interval: Interval = query.interval ?? 'day';
+  const agg = aggregate(scope, node, attr);
+  const windowDays = activeWindowDays(node);
+
+  let breakdown = breakdownExpression(scope, query.breakdownFilter);
+  if (breakdown) {
+    breakdown = sql`coalesce(${breakdown}, ${BREAKDOWN_NULL})`;
+    if (keepBreakdowns) {
+      breakdown = keepBreakdowns.length
+        ? sql`CASE WHEN ${breakdown} IN (${join(keepBreakdowns.map((v) => sql`${v}`), ', ')}) THEN ${breakdown} ELSE ${BREAKDOWN_OTHER} END`
+        : sql`${BREAKDOWN_OTHER}`;
+    }
+  }
+  const local = scope.localTime();
+  const bucket = totalValue ? raw('NULL') : ctx.store.dialect.truncate(interval, local);
+
+  // Active-user maths look back N days from each bucket's end, so read from before the range.
+  const fromUtc = fromNaive(windowDays ? addIntervals(range.from, 'day', -windowDays) : range.from, ctx.timeZone);
+  const toUtc = fromNaive(range.to, ctx.timeZone);
+  const conditions = and([
+    sql`e.project_id = ${ctx.projectId}`,
+    sql`e.timestamp >= ${fromUtc}`,
+    sql`e.timestamp <= ${toUtc}`,
+    ...(node.event ? [sql`e.event = ${node.event}`] : []),
+    scope.filters(query.properties, 'properties'),
+    scope.filters(node.properties, `${attr}.properties`),
+    ...agg.where,
+  ]);
+  const breakdownSelect = breakdown ?? raw('NULL');
+
+  if (windowDays) {
+    // Each bucket (or the range's end, for a total value) counts actors active in the N days before its end.
+    const ends = totalValue
+      ? [{ start: null as Naive | null, end: new Date(range.to.getTime() + 1) }]
+      : bucketStarts(range.from, range.to, interval).map((start) => ({ start, end: addIntervals(start, interval, 1) }));
+    const windows = join(
+      ends.map((w) => {
+        const end = w.end > range.to ? new Date(range.to.getTime() + 1) : w.end;
+        return sql`(${w.start}::TIMESTAMP, ${addIntervals(end, 'day', -windowDays)}::TIMESTAMP, ${end}::TIMESTAMP)`;
+      }),
+      ', ',
+    );
+    const body = sql`SELECT ${local} AS local_time, ${breakdownSelect} AS breakdown, ${scope.personId()} AS actor ${scope.from()} WHERE ${conditions}`;
+    return sql`SELECT w.bucket, r.breakdown, count(DISTINCT r.actor) AS value
+      FROM (VALUES ${windows}) AS w(bucket, window_start, window_end)
+      JOIN (${body}) r ON r.local_time >= w.window_start AND r.local_time < w.window_end
+      GROUP BY 1, 2`;
+  }
+
+  if (agg.perActor) {
+    const inner = sql`SELECT ${bucket} AS bucket, ${breakdownSelect} AS breakdown, ${agg.perActor.actor} AS actor, count(*) AS actor_count
+      ${scope.from()} WHERE ${conditions} GROUP BY 1, 2, 3`;
+    return sql`SELECT bucket, breakdown, ${agg.perActor.outer} AS value FROM (${inner}) GROUP BY 1, 2`;
+  }
+  return sql`SELECT ${bucket} AS bucket, ${breakdownSelect} AS breakdown, ${agg.value} AS value
+    ${scope.from()} WHERE ${conditions} GROUP BY 1, 2`;
+}
+
+async function runSeries(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan, totalValue: boolean, keep?: string[]): Promise<Row[]> {
+  const { sql: text, params } = compileSeries(ctx, query, plan, totalValue, keep).build();
+  const rows = await ctx.store.query(text, params);
+  return rows.map((r) => ({
+    bucket: r.bucket instanceof Date ? r.bucket : r.bucket == null ? null : new Date(String(r.bucket)),
+    breakdown: r.breakdown == null ? null : String(r.breakdown),
+    value: Number(r.value),
+  }));
+}
+
+/** Ranks breakdown values by their total and keeps the top ones; the rest become "other". */
+async function rowsWithBreakdownLimit(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan, totalValue: boolean): Promise<Row[]> {
+  const rows = await runSeries(ctx, query, plan, totalValue);
+  if (!query.breakdownFilter?.breakdown) return rows;
+  const limit = query.breakdownFilter.breakdown_limit ?? DEFAULT_BREAKDOWN_LIMIT;
+  const totals = new Map<string, number>();
+  for (const r of rows) totals.set(r.breakdown!, (totals.get(r.breakdown!) ?? 0) + r.value);
+  if (totals.size <= limit) return rows;
+  const top = [...totals].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, limit).map(([v]) => v);
+  // Distinct counts do not add up: count "other" again over its own events.
+  return runSeries(ctx, query, plan, totalValue, top);
+}
+
+function seriesLabel(node: EventsNode): string {
+  return node.custom_name || node.name || node.event || 'All events';
+}
+
+export async function runTrends(ctx: QueryContext, query: TrendsQuery): Promise<Record<string, unknown>[]> {
+  const interval: Interval = query.interval ?? 'day';
+  const totalValue = isTotalValue(query);
+  const earliest = query.dateRange?.date_from === 'all' ? await earliestEvent(ctx) : undefined;
+  const range = resolveDateRange(query.dateRange, ctx.timeZone, ctx.now, earliest);
+  const compare = Boolean(query.compareFilter?.compare);
+  const ranges: { range: ResolvedRange; label?: 'current' | 'previous' }[] = compare
+    ? [
+        { range, label: 'current' },
+        { range: previousRange(range, interval, query.compareFilter?.compare_to), label: 'previous' },
+      ]
+    : [{ range }];
+
+  const results: Record<string, unknown>[] = [];
+  for (const { range: r, label } of ranges) {
+    for (const [order, node] of query.series.entries()) {
+      const plan: SeriesPlan = { node, order, range: r, compareLabel: label };
+      const rows = await rowsWithBreakdownLimit(ctx, query, plan, totalValue);
+      results.push(...(await shapeSeries(ctx, query, plan, rows, totalValue)));
+    }
+  }
+  return results;
+}
+
+async function earliestEvent(ctx: QueryContext): Promise<Date | undefined> {
+  const { sql: text, params } = sql`SELECT min(timestamp) AS first FROM ${ctx.store.dialect.table('events')} WHERE project_id = ${ctx.projectId}`.build();
+  const [row] = await ctx.store.query(text, params);
+  return row?.first instanceof Date ? row.first : undefined;
+}
+
+async function shapeSeries(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan, rows: Row[], totalValue: boolean) {
+  const interval: Interval = query.interval ?? 'day';
+  const { node, order, range } = plan;
+  const hasBreakdown = Boolean(query.breakdownFilter?.breakdown);
+  const buckets = totalValue ? [] : bucketStarts(range.from, range.to, interval);
+  const index = new Map(buckets.map((b, i) => [b.getTime(), i]));
+
+  const byBreakdown = new Map<string | null, Row[]>();
+  for (const r of rows) byBreakdown.set(r.breakdown, [...(byBreakdown.get(r.breakdown) ?? []), r]);
+  if (!hasBreakdown && byBreakdown.size === 0) byBreakdown.set(null, []);
+
+  const groupKeyBreakdown = hasBreakdown && (query.breakdownFilter?.breakdown_type ?? 'event') === 'event' && /^\$group_\d$/.test(String(query.breakdownFilter?.breakdown));
+  const names = groupKeyBreakdown
+    ? await ctx.groupNames(Number(String(query.breakdownFilter!.breakdown).slice(-1)), [...byBreakdown.keys()].filter((k): k is string => k !== null))
+    : new Map<string, string>();
+
+  const label = seriesLabel(node);
+  const entries = [...byBreakdown].map(([breakdown, seriesRows]) => {
+    const data = buckets.map(() => 0);
+    let aggregated = 0;
+    for (const r of seriesRows) {
+      if (totalValue) aggregated += r.value;
+      else if (r.bucket) {
+        const i = index.get(r.bucket.getTime());
+        if (i !== undefined) data[i] += r.value;
+      }
+    }
+    const count = totalValue ? aggregated : data.reduce((a, b) => a + b, 0);
+    const breakdownLabel = breakdown === null ? undefined : breakdown === BREAKDOWN_NULL ? 'None' : breakdown === BREAKDOWN_OTHER ? 'Other' : (names.get(breakdown) ?? breakdown);
+    return {
+      data,
+      days: buckets.map((b) => formatDay(b, interval)),
+      labels: buckets.map((b) => formatLabel(b, interval)),
+      count,
+      ...(totalValue ? { aggregated_value: aggregated } : {}),
+      label: breakdownLabel === undefined ? label : breakdownLabel,
+      ...(breakdown === null ? {} : { breakdown_value: breakdown }),
+      action: {
+        id: node.event ?? null,
+        type: 'events',
+        order,
+        name: node.event ?? 'All events',
+        custom_name: node.custom_name ?? null,
+        math: node.math ?? 'total',
+        math_property: node.math_property ?? null,
+        math_group_type_index: node.math_group_type_index ?? null,
+      },
+      ...(plan.compareLabel ? { compare: true, compare_label: plan.compareLabel } : {}),
+      filter: { interval, date_from: formatDay(range.from, 'hour'), date_to: formatDay(range.to, 'hour') },
+    };
+  });
+  // Breakdown series come out largest first, "other" and "none" by their size too.
+  return hasBreakdown ? entries.sort((a, b) => b.count - a.count || String(a.breakdown_value).localeCompare(String(b.breakdown_value))) : entries;
+}
