@@ -8,10 +8,23 @@ import type { PropertyFilter, PropertyGroup, Properties } from './query-schema.j
 
 const GROUP_KEY_PROPERTY = /^\$group_([0-9])$/;
 
+/** The column alias standing for a property key (aliases are ours: safe to splice). */
+function columnFor(columns: Map<string, string>, key: string, prefix: string): string {
+  let column = columns.get(key);
+  if (!column) {
+    column = `${prefix}${columns.size}`;
+    columns.set(key, column);
+  }
+  return column;
+}
+
 export class EventScope {
-  private personJoin = false;
   private overridesJoin = false;
-  private readonly groupJoins = new Set<number>();
+  /** Person properties referenced: key → column of the joined person table. */
+  private readonly personColumns = new Map<string, string>();
+  private personJoin = false;
+  /** Group properties referenced, per group type index: key → column. */
+  private readonly groupColumns = new Map<number, Map<string, string>>();
 
   constructor(
     readonly dialect: Dialect,
@@ -49,12 +62,13 @@ export class EventScope {
     if (type === 'person') {
       this.personJoin = true;
       this.overridesJoin = true;
-      return this.dialect.propertyText(raw('p.properties'), key);
+      return raw(`p.${columnFor(this.personColumns, key, 'pp')}`);
     }
     if (type === 'group') {
       const index = this.checkGroupTypeIndex(groupTypeIndex, attr);
-      this.groupJoins.add(index);
-      return this.dialect.propertyText(raw(`g${index}.properties`), key);
+      const columns = this.groupColumns.get(index) ?? new Map<string, string>();
+      this.groupColumns.set(index, columns);
+      return raw(`g${index}.${columnFor(columns, key, 'gp')}`);
     }
     // Group keys live in columns, not in the properties JSON.
     const slot = GROUP_KEY_PROPERTY.exec(key);
@@ -69,13 +83,21 @@ export class EventScope {
     if (this.overridesJoin) {
       joins.push(sql`LEFT JOIN ${d.table('person_overrides')} o ON o.project_id = e.project_id AND o.old_person_id = e.person_id`);
     }
+    // Persons and groups are joined as derived tables holding only the referenced properties,
+    // so each JSON property is read once per person or group, not once per event.
+    const extracted = (columns: Map<string, string>) =>
+      [...columns].map(([key, column]) => sql`, ${d.propertyText(raw('properties'), key)} AS ${raw(column)}`);
     if (this.personJoin) {
-      joins.push(sql`LEFT JOIN ${d.table('persons')} p ON p.project_id = e.project_id AND p.id = coalesce(o.new_person_id, e.person_id)`);
+      joins.push(
+        sql`LEFT JOIN (SELECT id${join(extracted(this.personColumns), '')} FROM ${d.table('persons')} WHERE project_id = ${this.projectId}) p
+          ON p.id = coalesce(o.new_person_id, e.person_id)`,
+      );
     }
-    for (const index of [...this.groupJoins].sort()) {
+    for (const [index, columns] of [...this.groupColumns].sort((a, b) => a[0] - b[0])) {
       const alias = raw(`g${index}`);
       joins.push(
-        sql`LEFT JOIN ${d.table('groups')} ${alias} ON ${alias}.project_id = e.project_id AND ${alias}.group_type_index = ${raw(String(index))} AND ${alias}.group_key = ${raw(`e."$group_${index}"`)}`,
+        sql`LEFT JOIN (SELECT group_key${join(extracted(columns), '')} FROM ${d.table('groups')} WHERE project_id = ${this.projectId} AND group_type_index = ${raw(String(index))}) ${alias}
+          ON ${alias}.group_key = ${raw(`e."$group_${index}"`)}`,
       );
     }
     return join(joins, '\n');
