@@ -17,6 +17,8 @@ import {
 import { formatBytes, formatInt, formatSeconds, formatTable, type ResultRow } from './report.js';
 import { startServer, type TestServer } from '../test/support/server.js';
 import { directorySize } from './server-process.js';
+import { defaultDatasetOptions } from './query-dataset.js';
+import { loadQueryDataset, queryRows, timeQueriesOnEngine, timeQueriesOverHttp } from './query-bench.js';
 
 /** Ingestion throughput the issue asks for on a 2-core machine. */
 const TARGET_EVENTS_PER_SECOND = 50_000;
@@ -30,6 +32,9 @@ const usage = `Usage: npm run bench -- [options]
   --projects N       distinct "project" groups (default ${formatInt(defaultIngestOptions.projects)})
   --persons N        distinct persons (default ${formatInt(defaultIngestOptions.persons)})
   --seed N           random seed for the generated traffic (default ${defaultIngestOptions.seed})
+  --sections LIST    benchmark sections to run, comma-separated (default ingest,query)
+  --query-events N   events loaded for the query section (default ${formatInt(defaultDatasetOptions.events)})
+  --query-runs N     timed runs of each query, after one warm-up (default 5)
   --node-arg ARG     extra flag for the server's node process, repeatable
                      (e.g. --node-arg=--cpu-prof --node-arg=--cpu-prof-dir=prof)
   --env KEY=VALUE    extra environment variable for the server, repeatable
@@ -61,6 +66,9 @@ async function main(): Promise<void> {
       projects: { type: 'string' },
       persons: { type: 'string' },
       seed: { type: 'string' },
+      sections: { type: 'string' },
+      'query-events': { type: 'string' },
+      'query-runs': { type: 'string' },
       'node-arg': { type: 'string', multiple: true },
       env: { type: 'string', multiple: true },
       'keep-data': { type: 'boolean' },
@@ -95,20 +103,16 @@ async function main(): Promise<void> {
     serverEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  const sections = new Set((values.sections ?? 'ingest,query').split(',').map((x) => x.trim()));
+  for (const section of sections) {
+    if (section !== 'ingest' && section !== 'query') {
+      console.error(`unknown section "${section}"\n\n${usage}`);
+      process.exit(2);
+    }
+  }
 
   const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   log(`machine: ${os.cpus().length} cores, load average ${load}, node ${process.version}`);
-  log(
-    `generating ${formatInt(ingestOptions.events)} events (${formatInt(ingestOptions.companies)} companies, ` +
-      `${formatInt(ingestOptions.projects)} projects, ${formatInt(ingestOptions.persons)} persons)...`,
-  );
-  const token = 'phc_bench_project_token';
-  const prepared = await prepareIngestTraffic(token, ingestOptions);
-  log(
-    `generated ${formatInt(prepared.traffic.bodies.length)} gzipped requests ` +
-      `(${formatBytes(prepared.traffic.gzippedBytes)}) in ${formatSeconds(prepared.seconds)}`,
-  );
-
   let server: TestServer | undefined;
   const abort = () => {
     server?.process.kill('SIGKILL');
@@ -119,53 +123,91 @@ async function main(): Promise<void> {
 
   const rows: ResultRow[] = [];
   let ok = true;
-  server = await startServer({
-    token,
-    apiKey: 'phx_bench_personal_key',
-    nodeArgs: values['node-arg'] ?? [],
-    env: serverEnv,
-  });
-  log(`server pid ${server.pid} at ${server.url}, data in ${server.dataDir}`);
+  let ingest: IngestResult | undefined;
+  let stopSeconds: number | undefined;
+  if (sections.has('ingest')) {
+    log(
+      `generating ${formatInt(ingestOptions.events)} events (${formatInt(ingestOptions.companies)} companies, ` +
+        `${formatInt(ingestOptions.projects)} projects, ${formatInt(ingestOptions.persons)} persons)...`,
+    );
+    const token = 'phc_bench_project_token';
+    const prepared = await prepareIngestTraffic(token, ingestOptions);
+    log(
+      `generated ${formatInt(prepared.traffic.bodies.length)} gzipped requests ` +
+        `(${formatBytes(prepared.traffic.gzippedBytes)}) in ${formatSeconds(prepared.seconds)}`,
+    );
 
-  // Sections. Each returns rows for the summary table.
-  let ingest: IngestResult;
-  try {
-    ingest = await runIngestBench(server, ingestOptions, prepared);
-  } catch (error) {
-    server.process.kill('SIGKILL');
-    throw error;
-  }
-  rows.push(...ingestRows(ingest, ingestOptions));
-  rows.push({
-    section: 'ingest',
-    metric: `target >= ${formatInt(TARGET_EVENTS_PER_SECOND)} events/s`,
-    value: ingest.eventsPerSecond >= TARGET_EVENTS_PER_SECOND ? 'met' : 'NOT met',
-  });
-  if (ingest.failedRequests > 0) ok = false;
-
-  // Graceful stop: drains the ingest queue, checkpoints DuckDB, exits.
-  const stopStarted = performance.now();
-  const exitCode = await server.stop();
-  const stopSeconds = (performance.now() - stopStarted) / 1000;
-  rows.push({ section: 'server', metric: 'graceful stop (SIGTERM, checkpoint)', value: `${formatSeconds(stopSeconds)}, exit ${exitCode}` });
-  rows.push({ section: 'server', metric: 'data dir size after stop', value: formatBytes(directorySize(server.dataDir)) });
-  if (exitCode !== 0) {
-    ok = false;
-    log(`server output:\n${server.output()}`);
-  }
-  if (!values['skip-verify'] && exitCode === 0) {
-    const stored = await countStoredEvents(server.dataDir);
-    const matches = stored === ingest.acknowledged;
-    if (!matches) ok = false;
-    rows.push({
-      section: 'server',
-      metric: 'stored events (read back after stop)',
-      value: `${formatInt(stored)} (${matches ? 'matches acknowledged' : `MISMATCH: ${formatInt(ingest.acknowledged)} acknowledged`})`,
+    server = await startServer({
+      token,
+      apiKey: 'phx_bench_personal_key',
+      nodeArgs: values['node-arg'] ?? [],
+      env: serverEnv,
     });
+    log(`server pid ${server.pid} at ${server.url}, data in ${server.dataDir}`);
+
+    try {
+      ingest = await runIngestBench(server, ingestOptions, prepared);
+    } catch (error) {
+      server.process.kill('SIGKILL');
+      throw error;
+    }
+    rows.push(...ingestRows(ingest, ingestOptions));
+    rows.push({
+      section: 'ingest',
+      metric: `target >= ${formatInt(TARGET_EVENTS_PER_SECOND)} events/s`,
+      value: ingest.eventsPerSecond >= TARGET_EVENTS_PER_SECOND ? 'met' : 'NOT met',
+    });
+    if (ingest.failedRequests > 0) ok = false;
+
+    // Graceful stop: drains the ingest queue, checkpoints DuckDB, exits.
+    const stopStarted = performance.now();
+    const exitCode = await server.stop();
+    stopSeconds = (performance.now() - stopStarted) / 1000;
+    rows.push({ section: 'server', metric: 'graceful stop (SIGTERM, checkpoint)', value: `${formatSeconds(stopSeconds)}, exit ${exitCode}` });
+    rows.push({ section: 'server', metric: 'data dir size after stop', value: formatBytes(directorySize(server.dataDir)) });
+    if (exitCode !== 0) {
+      ok = false;
+      log(`server output:\n${server.output()}`);
+    }
+    if (!values['skip-verify'] && exitCode === 0) {
+      const stored = await countStoredEvents(server.dataDir);
+      const matches = stored === ingest.acknowledged;
+      if (!matches) ok = false;
+      rows.push({
+        section: 'server',
+        metric: 'stored events (read back after stop)',
+        value: `${formatInt(stored)} (${matches ? 'matches acknowledged' : `MISMATCH: ${formatInt(ingest.acknowledged)} acknowledged`})`,
+      });
+    }
+
+    if (values['keep-data']) log(`data kept in ${server.dataDir}`);
+    else fs.rmSync(server.dataDir, { recursive: true, force: true });
   }
 
-  if (values['keep-data']) log(`data kept in ${server.dataDir}`);
-  else fs.rmSync(server.dataDir, { recursive: true, force: true });
+  if (sections.has('query')) {
+    // A fresh server: the query dataset is loaded through the capture API like any traffic.
+    const queryOptions = {
+      dataset: { ...defaultDatasetOptions, events: positiveInt('query-events', values['query-events'], defaultDatasetOptions.events) },
+      repetitions: positiveInt('query-runs', values['query-runs'], 5),
+      concurrency: 16,
+      progress: !values['no-progress'],
+    };
+    server = await startServer({ token: 'phc_bench_query_token', apiKey: 'phx_bench_query_key', nodeArgs: values['node-arg'] ?? [], env: serverEnv });
+    log(`query section: server pid ${server.pid}, loading ${formatInt(queryOptions.dataset.events)} events...`);
+    try {
+      const loaded = await loadQueryDataset(server, queryOptions);
+      const { timings, rssPeak } = await timeQueriesOverHttp(server, queryOptions.repetitions);
+      if ((await server.stop()) !== 0) ok = false;
+      const engine = await timeQueriesOnEngine(server.dataDir, queryOptions.repetitions);
+      rows.push(...queryRows(loaded, timings, engine, Math.max(rssPeak, loaded.rssPeak)));
+    } catch (error) {
+      server.process.kill('SIGKILL');
+      throw error;
+    }
+    if (values['keep-data']) log(`query data kept in ${server.dataDir}`);
+    else fs.rmSync(server.dataDir, { recursive: true, force: true });
+  }
+
   const loadAfter = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   rows.push({ section: 'machine', metric: 'cores / load average (1, 5, 15 min) at end', value: `${os.cpus().length} / ${loadAfter}` });
 

@@ -3,6 +3,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
 import type { IngestQueue } from '../ingest/ingest-queue.js';
+import { actorsQuerySchema, runActors } from '../query/actors.js';
+import { eventsQuerySchema, runEventsQuery } from '../query/events-query.js';
+import { funnelsQuerySchema, runFunnels } from '../query/funnels.js';
 import { trendsQuerySchema } from '../query/query-schema.js';
 import { runTrends, type QueryContext } from '../query/trends.js';
 import type { Store } from '../store/store.js';
@@ -50,6 +53,14 @@ export function registerQueryRoutes(app: FastifyInstance, deps: QueryRoutesDeps)
           const trends = parseInput(trendsQuerySchema, query);
           return { results: await runTrends(ctx, trends), is_cached: false, timezone: ctx.timeZone, last_refresh: ctx.now.toISOString() };
         }
+        case 'FunnelsQuery': {
+          const funnels = parseInput(funnelsQuerySchema, query);
+          return { results: await runFunnels(ctx, funnels), is_cached: false, timezone: ctx.timeZone, last_refresh: ctx.now.toISOString() };
+        }
+        case 'ActorsQuery':
+          return runActors(ctx, parseInput(actorsQuerySchema, query));
+        case 'EventsQuery':
+          return runEventsQuery(ctx, parseInput(eventsQuerySchema, query));
         default:
           throw new HttpError('invalid_input', `Query kind "${query.kind}" is not supported.`, 'query.kind');
       }

@@ -23,4 +23,6 @@ export interface Dialect {
   regexMatch(text: Sql, pattern: string): Sql;
   /** Continuous (interpolated) quantile, 0..1. */
   quantile(expression: Sql, level: number): Sql;
+  /** A stored UTC timestamp as microseconds since the epoch, as a double (exact to 2^53). */
+  epochMicros(utcTimestamp: Sql): Sql;
 }

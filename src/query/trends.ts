@@ -32,7 +32,7 @@ export interface QueryContext {
   readonly groupNames: (groupTypeIndex: number, keys: string[]) => Promise<Map<string, string>>;
 }
 
-interface SeriesPlan {
+export interface SeriesPlan {
   readonly node: EventsNode;
   readonly order: number;
   readonly range: ResolvedRange;
@@ -45,10 +45,17 @@ interface Row {
   readonly value: number;
 }
 
-const isTotalValue = (query: TrendsQuery) => TOTAL_VALUE_DISPLAYS.includes((query.trendsFilter?.display ?? '') as never);
+export const isTotalValue = (query: TrendsQuery) => TOTAL_VALUE_DISPLAYS.includes((query.trendsFilter?.display ?? '') as never);
+
+export interface Aggregate {
+  readonly value: Sql;
+  readonly where: Sql[];
+  /** Per-actor maths: the actor (person or group key) and the aggregate over its event counts. */
+  readonly perActor?: { actor: Sql; outer: Sql };
+}
 
 /** Builds the aggregate for a series' math over `scope`'s rows, grouped by `keys`. */
-function aggregate(scope: EventScope, node: EventsNode, attr: string): { value: Sql; where: Sql[]; perActor?: { actor: Sql; outer: Sql } } {
+function aggregate(scope: EventScope, node: EventsNode, attr: string): Aggregate {
   const d = scope.dialect;
   const math = node.math ?? 'total';
   const groupIndex = () => scope.checkGroupTypeIndex(node.math_group_type_index, `${attr}.math_group_type_index`);
@@ -110,8 +117,26 @@ function activeWindowDays(node: EventsNode): number | undefined {
   return undefined;
 }
 
-/** One SQL query for a series over a range: rows of (bucket, breakdown, value). */
-function compileSeries(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan, totalValue: boolean, keepBreakdowns?: string[]): Sql {
+/**
+ * What a series reads, before aggregation: its scope (joins), the conditions that select its
+ * events, and the per-event expressions. Trends aggregate it; a trend point's actors list it.
+ * The scope's FROM is left to the caller, so it can reference more (e.g. the actor) first.
+ */
+export interface SeriesSource {
+  readonly scope: EventScope;
+  readonly aggregate: Aggregate;
+  /** Look-back of weekly/monthly active maths, in days. */
+  readonly windowDays: number | undefined;
+  /** Wall-clock event time. */
+  readonly local: Sql;
+  /** Bucket start (wall clock), or NULL for total-value displays. */
+  readonly bucket: Sql;
+  /** Breakdown value (null bucket and "other" folded in), or NULL without a breakdown. */
+  readonly breakdown: Sql;
+  readonly conditions: Sql;
+}
+
+export function seriesSource(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan, totalValue: boolean, keepBreakdowns?: string[]): SeriesSource {
   const scope = new EventScope(ctx.store.dialect, ctx.projectId, ctx.maxGroupTypes, ctx.timeZone);
   const { node, range } = plan;
   const attr = `series.${plan.order}`;
@@ -143,18 +168,37 @@ function compileSeries(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan, 
     scope.filters(node.properties, `${attr}.properties`),
     ...agg.where,
   ]);
-  const breakdownSelect = breakdown ?? raw('NULL');
+  return { scope, aggregate: agg, windowDays, local, bucket, breakdown: breakdown ?? raw('NULL'), conditions };
+}
+
+export interface ActiveWindow {
+  /** The bucket the window belongs to; null for a total value. */
+  readonly bucket: Naive | null;
+  /** Wall-clock bounds: start inclusive, end exclusive. */
+  readonly start: Naive;
+  readonly end: Naive;
+}
+
+/** Weekly/monthly active windows: N days ending at each bucket's end (or at the range's end). */
+export function activeWindows(range: ResolvedRange, interval: Interval, totalValue: boolean, windowDays: number): ActiveWindow[] {
+  const ends = totalValue
+    ? [{ start: null as Naive | null, end: new Date(range.to.getTime() + 1) }]
+    : bucketStarts(range.from, range.to, interval).map((start) => ({ start, end: addIntervals(start, interval, 1) }));
+  return ends.map((w) => {
+    const end = w.end > range.to ? new Date(range.to.getTime() + 1) : w.end;
+    return { bucket: w.start, start: addIntervals(end, 'day', -windowDays), end };
+  });
+}
+
+/** One SQL query for a series over a range: rows of (bucket, breakdown, value). */
+function compileSeries(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan, totalValue: boolean, keepBreakdowns?: string[]): Sql {
+  const { scope, aggregate: agg, windowDays, local, bucket, breakdown: breakdownSelect, conditions } = seriesSource(ctx, query, plan, totalValue, keepBreakdowns);
+  const interval: Interval = query.interval ?? 'day';
 
   if (windowDays) {
     // Each bucket (or the range's end, for a total value) counts actors active in the N days before its end.
-    const ends = totalValue
-      ? [{ start: null as Naive | null, end: new Date(range.to.getTime() + 1) }]
-      : bucketStarts(range.from, range.to, interval).map((start) => ({ start, end: addIntervals(start, interval, 1) }));
     const windows = join(
-      ends.map((w) => {
-        const end = w.end > range.to ? new Date(range.to.getTime() + 1) : w.end;
-        return sql`(${w.start}::TIMESTAMP, ${addIntervals(end, 'day', -windowDays)}::TIMESTAMP, ${end}::TIMESTAMP)`;
-      }),
+      activeWindows(plan.range, interval, totalValue, windowDays).map((w) => sql`(${w.bucket}::TIMESTAMP, ${w.start}::TIMESTAMP, ${w.end}::TIMESTAMP)`),
       ', ',
     );
     const body = sql`SELECT ${local} AS local_time, ${breakdownSelect} AS breakdown, ${scope.personId()} AS actor ${scope.from()} WHERE ${conditions}`;
@@ -183,17 +227,27 @@ async function runSeries(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan
   }));
 }
 
-/** Ranks breakdown values by their total and keeps the top ones; the rest become "other". */
-async function rowsWithBreakdownLimit(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan, totalValue: boolean): Promise<Row[]> {
-  const rows = await runSeries(ctx, query, plan, totalValue);
-  if (!query.breakdownFilter?.breakdown) return rows;
+/** The breakdown values kept when there are more than the limit (the rest become "other"); undefined when all fit. */
+function topBreakdowns(query: TrendsQuery, rows: Row[]): string[] | undefined {
+  if (!query.breakdownFilter?.breakdown) return undefined;
   const limit = query.breakdownFilter.breakdown_limit ?? DEFAULT_BREAKDOWN_LIMIT;
   const totals = new Map<string, number>();
   for (const r of rows) totals.set(r.breakdown!, (totals.get(r.breakdown!) ?? 0) + r.value);
-  if (totals.size <= limit) return rows;
-  const top = [...totals].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, limit).map(([v]) => v);
+  if (totals.size <= limit) return undefined;
+  return [...totals].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, limit).map(([v]) => v);
+}
+
+/** Ranks breakdown values by their total and keeps the top ones; the rest become "other". */
+async function rowsWithBreakdownLimit(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan, totalValue: boolean): Promise<Row[]> {
+  const rows = await runSeries(ctx, query, plan, totalValue);
+  const top = topBreakdowns(query, rows);
   // Distinct counts do not add up: count "other" again over its own events.
-  return runSeries(ctx, query, plan, totalValue, top);
+  return top ? runSeries(ctx, query, plan, totalValue, top) : rows;
+}
+
+/** The breakdown values a series shows on their own, as its trend ranks them; undefined when there is no "other". */
+export async function keptBreakdowns(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan): Promise<string[] | undefined> {
+  return topBreakdowns(query, await runSeries(ctx, query, plan, isTotalValue(query)));
 }
 
 function seriesLabel(node: EventsNode): string {
@@ -201,18 +255,8 @@ function seriesLabel(node: EventsNode): string {
 }
 
 export async function runTrends(ctx: QueryContext, query: TrendsQuery): Promise<Record<string, unknown>[]> {
-  const interval: Interval = query.interval ?? 'day';
   const totalValue = isTotalValue(query);
-  const earliest = query.dateRange?.date_from === 'all' ? await earliestEvent(ctx) : undefined;
-  const range = resolveDateRange(query.dateRange, ctx.timeZone, ctx.now, earliest);
-  const compare = Boolean(query.compareFilter?.compare);
-  const ranges: { range: ResolvedRange; label?: 'current' | 'previous' }[] = compare
-    ? [
-        { range, label: 'current' },
-        { range: previousRange(range, interval, query.compareFilter?.compare_to), label: 'previous' },
-      ]
-    : [{ range }];
-
+  const ranges = await seriesRanges(ctx, query);
   const results: Record<string, unknown>[] = [];
   for (const { range: r, label } of ranges) {
     for (const [order, node] of query.series.entries()) {
@@ -222,6 +266,18 @@ export async function runTrends(ctx: QueryContext, query: TrendsQuery): Promise<
     }
   }
   return results;
+}
+
+/** The ranges a trend covers: its date range, then the previous period when comparing. */
+export async function seriesRanges(ctx: QueryContext, query: TrendsQuery): Promise<{ range: ResolvedRange; label?: 'current' | 'previous' }[]> {
+  const interval: Interval = query.interval ?? 'day';
+  const earliest = query.dateRange?.date_from === 'all' ? await earliestEvent(ctx) : undefined;
+  const range = resolveDateRange(query.dateRange, ctx.timeZone, ctx.now, earliest);
+  if (!query.compareFilter?.compare) return [{ range }];
+  return [
+    { range, label: 'current' },
+    { range: previousRange(range, interval, query.compareFilter?.compare_to), label: 'previous' },
+  ];
 }
 
 async function earliestEvent(ctx: QueryContext): Promise<Date | undefined> {

@@ -24,4 +24,5 @@ export const duckdbDialect: Dialect = {
   ilike: (text, pattern) => sql`${text} ILIKE ${pattern} ESCAPE '!'`,
   regexMatch: (text, pattern) => sql`regexp_matches(${text}, ${pattern})`,
   quantile: (expression, level) => sql`quantile_cont(${expression}, ${raw(String(level))})`,
+  epochMicros: (utc) => sql`CAST(epoch_us(${utc}) AS DOUBLE)`,
 };

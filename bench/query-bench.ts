@@ -1,0 +1,210 @@
+// Query latency: loads a large dataset through the capture API, then times insight queries
+// through the HTTP API; afterwards (server stopped) replays the SQL they issue directly on the
+// engine, to show what the HTTP layer and result shaping add.
+import http from 'node:http';
+import type { TestServer } from '../test/support/server.js';
+import { runActors, actorsQuerySchema } from '../src/query/actors.js';
+import { funnelsQuerySchema, runFunnels } from '../src/query/funnels.js';
+import { trendsQuerySchema } from '../src/query/query-schema.js';
+import { runTrends, type QueryContext } from '../src/query/trends.js';
+import { openStore } from '../src/store/open-store.js';
+import { progressBar } from './progress.js';
+import { datasetBatches, type DatasetOptions } from './query-dataset.js';
+import { formatInt, formatSeconds, type ResultRow } from './report.js';
+import { readProcessMemory, sampleRss } from './server-process.js';
+
+export interface QueryBenchOptions {
+  readonly dataset: DatasetOptions;
+  readonly repetitions: number;
+  readonly concurrency: number;
+  readonly progress: boolean;
+}
+
+const FUNNEL = {
+  kind: 'FunnelsQuery',
+  series: [
+    { kind: 'EventsNode', event: 'signed_up' },
+    { kind: 'EventsNode', event: 'created_project' },
+    { kind: 'EventsNode', event: 'upgraded_plan' },
+  ],
+  aggregation_group_type_index: 0,
+  dateRange: { date_from: '-60d' },
+  funnelsFilter: { funnelWindowInterval: 14, funnelWindowIntervalUnit: 'day', funnelOrderType: 'ordered' },
+};
+
+/** The benchmark's queries, by name, as sent to POST /api/projects/@current/query/. */
+export const BENCH_QUERIES: Record<string, Record<string, unknown>> = {
+  'trends: daily unique companies, 30 days, group filter': {
+    kind: 'TrendsQuery',
+    series: [{ kind: 'EventsNode', event: 'api_request', math: 'unique_group', math_group_type_index: 0 }],
+    interval: 'day',
+    dateRange: { date_from: '-30d' },
+    properties: [{ key: 'plan', value: 'pro', operator: 'exact', type: 'group', group_type_index: 0 }],
+  },
+  'funnel: 3 steps by company, 14-day window': FUNNEL,
+  'funnel: companies dropped off before step 2': {
+    kind: 'ActorsQuery',
+    source: { kind: 'FunnelsActorsQuery', source: FUNNEL, funnelStep: -2 },
+    select: ['actor'],
+    limit: 100,
+  },
+};
+
+export const QUERY_TARGETS_MS: Record<string, number> = {
+  'trends: daily unique companies, 30 days, group filter': 150,
+  'funnel: 3 steps by company, 14-day window': 400,
+  'funnel: companies dropped off before step 2': 400,
+};
+
+function post(agent: http.Agent, url: URL, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Streams the dataset into the server through /batch with `concurrency` senders. */
+export async function loadQueryDataset(server: TestServer, options: QueryBenchOptions): Promise<{ events: number; seconds: number; rssPeak: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
+  const url = new URL('/batch/', server.url);
+  const batches = datasetBatches(options.dataset, 1000);
+  const progress = options.progress ? progressBar('load', options.dataset.events) : undefined;
+  const rss = sampleRss(server.pid);
+  const started = performance.now();
+  let events = 0;
+  const sender = async () => {
+    for (;;) {
+      const next = batches.next();
+      if (next.done) return;
+      const body = JSON.stringify({ api_key: server.token, batch: next.value });
+      const res = await post(agent, url, body, {});
+      if (res.status !== 200) throw new Error(`capture answered ${res.status}: ${res.body.slice(0, 200)}`);
+      events += next.value.length;
+      progress?.add(next.value.length);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, sender));
+  progress?.finish();
+  agent.destroy();
+  return { events, seconds: (performance.now() - started) / 1000, rssPeak: rss.stop() };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+export interface QueryTiming {
+  readonly name: string;
+  readonly medianMs: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly summary: string;
+}
+
+/** Times each query through HTTP (after one warm-up run). */
+export async function timeQueriesOverHttp(server: TestServer, repetitions: number): Promise<{ timings: QueryTiming[]; rssPeak: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const url = new URL('/api/projects/@current/query/', server.url);
+  const rss = sampleRss(server.pid);
+  const timings: QueryTiming[] = [];
+  for (const [name, query] of Object.entries(BENCH_QUERIES)) {
+    const body = JSON.stringify({ query });
+    const run = async () => {
+      const res = await post(agent, url, body, { authorization: `Bearer ${server.apiKey}` });
+      if (res.status !== 200) throw new Error(`${name}: ${res.status} ${res.body.slice(0, 300)}`);
+      return JSON.parse(res.body) as { results: unknown };
+    };
+    const first = await run();
+    const ms: number[] = [];
+    for (let i = 0; i < repetitions; i++) {
+      const t0 = performance.now();
+      await run();
+      ms.push(performance.now() - t0);
+    }
+    timings.push({ name, medianMs: median(ms), minMs: Math.min(...ms), maxMs: Math.max(...ms), summary: summarize(first.results) });
+  }
+  agent.destroy();
+  return { timings, rssPeak: Math.max(rss.stop(), readProcessMemory(server.pid)?.peakRss ?? 0) };
+}
+
+function summarize(results: unknown): string {
+  if (!Array.isArray(results)) return '';
+  const first = results[0] as Record<string, unknown> | unknown[] | undefined;
+  if (Array.isArray(first) && first.length > 0 && typeof first[0] === 'object' && first[0] && 'type' in first[0]) return `${results.length} actors`;
+  if (first && !Array.isArray(first) && Array.isArray(first.data)) return `${(first.data as number[]).length} buckets, total ${formatInt(Number(first.count))}`;
+  if (first && !Array.isArray(first) && 'count' in first) return `steps ${results.map((s) => formatInt(Number((s as { count: number }).count))).join(' → ')}`;
+  return `${results.length} rows`;
+}
+
+/**
+ * With the server stopped: runs each query in-process against the same database, recording the
+ * SQL it issues, then times that SQL alone on the engine.
+ */
+export async function timeQueriesOnEngine(dataDir: string, repetitions: number, maxGroupTypes = 5): Promise<QueryTiming[]> {
+  const store = await openStore({ dataDir });
+  const recorded: { sql: string; params: readonly unknown[] }[] = [];
+  const recording = Object.assign(Object.create(store) as typeof store, {
+    query: (sql: string, params: readonly unknown[]) => {
+      recorded.push({ sql, params });
+      return store.query(sql, params);
+    },
+  });
+  const [project] = await store.listProjects();
+  const ctx: QueryContext = {
+    store: recording,
+    projectId: project.id,
+    timeZone: project.timezone,
+    maxGroupTypes,
+    now: new Date(),
+    groupNames: async () => new Map(),
+  };
+  const timings: QueryTiming[] = [];
+  try {
+    for (const [name, query] of Object.entries(BENCH_QUERIES)) {
+      recorded.length = 0;
+      if (query.kind === 'TrendsQuery') await runTrends(ctx, trendsQuerySchema.parse(query));
+      else if (query.kind === 'FunnelsQuery') await runFunnels(ctx, funnelsQuerySchema.parse(query));
+      else await runActors(ctx, actorsQuerySchema.parse(query));
+      const statements = [...recorded];
+      const ms: number[] = [];
+      for (let i = 0; i < repetitions; i++) {
+        const t0 = performance.now();
+        for (const s of statements) await store.query(s.sql, s.params);
+        ms.push(performance.now() - t0);
+      }
+      timings.push({ name, medianMs: median(ms), minMs: Math.min(...ms), maxMs: Math.max(...ms), summary: `${statements.length} SQL statement(s)` });
+    }
+  } finally {
+    await store.close();
+  }
+  return timings;
+}
+
+export function queryRows(load: { events: number; seconds: number }, http: QueryTiming[], engine: QueryTiming[], rssPeak: number): ResultRow[] {
+  const rows: ResultRow[] = [
+    { section: 'query', metric: 'dataset loaded through /batch', value: `${formatInt(load.events)} events in ${formatSeconds(load.seconds)}` },
+  ];
+  for (const t of http) {
+    const target = QUERY_TARGETS_MS[t.name];
+    const engineTime = engine.find((e) => e.name === t.name);
+    rows.push({
+      section: 'query',
+      metric: `${t.name} (HTTP median)`,
+      value: `${t.medianMs.toFixed(0)} ms (min ${t.minMs.toFixed(0)}, max ${t.maxMs.toFixed(0)}; target < ${target} ms: ${t.medianMs < target ? 'met' : 'NOT met'}) ${t.summary}`,
+    });
+    if (engineTime) rows.push({ section: 'query', metric: `${t.name} (engine only)`, value: `${engineTime.medianMs.toFixed(0)} ms, ${engineTime.summary}` });
+  }
+  rows.push({
+    section: 'query',
+    metric: 'server RSS peak during load and queries',
+    value: `${(rssPeak / 1024 / 1024).toFixed(0)} MiB (target < 1536 MiB: ${rssPeak < 1536 * 1024 * 1024 ? 'met' : 'NOT met'})`,
+  });
+  return rows;
+}
