@@ -199,7 +199,7 @@ async function main(): Promise<void> {
       const { timings, rssPeak } = await timeQueriesOverHttp(server, queryOptions.repetitions);
       if ((await server.stop()) !== 0) ok = false;
       const engine = await timeQueriesOnEngine(server.dataDir, queryOptions.repetitions);
-      rows.push(...queryRows(loaded, timings, engine, Math.max(rssPeak, loaded.rssPeak)));
+      rows.push(...queryRows(loaded, timings, engine, rssPeak));
     } catch (error) {
       server.process.kill('SIGKILL');
       throw error;

@@ -28,6 +28,10 @@ beforeAll(async () => {
     ev('message_sent', 'u2', '2026-01-07T09:00:00Z', { channel: 'Web' }),
     ev('message_sent', 'u4', '2026-01-07T23:59:59Z', { amount: 5, channel: 'api' }, { company: 'c3' }),
     ev('other', 'u1', '2026-01-06T12:00:00Z', {}, { company: 'c2' }),
+    ev('renewal_checked', 'u1', '2026-01-05T08:00:00Z', { renews_at: '2026-02-01' }),
+    ev('renewal_checked', 'u2', '2026-01-05T08:00:00Z', { renews_at: '2026-03-15T10:00:00Z' }),
+    ev('renewal_checked', 'u3', '2026-01-05T08:00:00Z', { renews_at: 'someday' }),
+    ev('renewal_checked', 'u4', '2026-01-05T08:00:00Z', {}),
   ]);
 });
 
@@ -105,6 +109,14 @@ describe('trends filters', () => {
     expect(await count([{ key: 'amount', value: 10, operator: 'lte', type: 'event' }])).toBe(2);
     expect(await count([{ key: 'amount', operator: 'is_set', type: 'event' }])).toBe(5);
     expect(await count([{ key: 'amount', operator: 'is_not_set', type: 'event' }])).toBe(1);
+  });
+
+  it('compares dates with is_date_before and is_date_after, never matching non-dates', async () => {
+    const dates = async (operator: string, value: string) =>
+      (await trend({ event: 'renewal_checked' }, { properties: [{ key: 'renews_at', value, operator, type: 'event' }] }))[0].count;
+    expect(await dates('is_date_before', '2026-03-01')).toBe(1);
+    expect(await dates('is_date_after', '2026-03-01')).toBe(1);
+    expect(await dates('is_date_after', '2026-01-01')).toBe(2);
   });
 
   it('filters on person and group properties; events without the group never match a positive group filter', async () => {

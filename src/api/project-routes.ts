@@ -15,6 +15,15 @@ export interface ProjectRoutesDeps {
   readonly maxGroupTypes: number;
 }
 
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function serializeProject(p: Project) {
@@ -75,8 +84,28 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRoutesD
     return { count: results.length, next: null, previous: null, results };
   });
 
+  const updateBody = z.object({
+    name: z.string().trim().min(1, { error: 'must not be empty' }).max(200).optional(),
+    timezone: z
+      .string()
+      .refine(isTimeZone, { error: 'must be an IANA time zone such as UTC or Europe/Paris' })
+      .optional(),
+  });
+
   for (const prefix of projectPrefixes) {
     app.get(prefix, async (req) => serializeProject(projectRecord(await project(req))));
+
+    app.patch(prefix, async (req) => {
+      const projectId = await project(req);
+      const changes = parseInput(updateBody, req.body);
+      const updated = await queue.exclusive(async () => {
+        await store.updateProject(projectId, changes);
+        const next = { ...projectRecord(projectId), ...changes };
+        queue.updateProject(next);
+        return next;
+      });
+      return serializeProject(updated);
+    });
 
     app.get(`${prefix}/ingestion_warnings`, async (req) => {
       const projectId = await project(req);

@@ -56,6 +56,12 @@ export class IngestQueue {
     return this.state.project(projectId);
   }
 
+  /** Replaces a project's settings (name, time zone) in memory. Call inside exclusive(). */
+  updateProject(project: Project): void {
+    const state = this.state.project(project.id);
+    if (state) state.project = project;
+  }
+
   /** Makes a newly stored project known to ingestion. Call inside exclusive(). */
   addProject(project: Project): void {
     this.state.addProject(project);

@@ -16,6 +16,7 @@ export interface MutablePerson {
 export const groupId = (groupTypeIndex: number, groupKey: string): string => `${groupTypeIndex}\u0000${groupKey}`;
 
 export class ProjectState {
+  /** Replaced whole when the project's name or time zone changes. */
   readonly groupTypesByName = new Map<string, GroupType>();
   readonly groupTypesByIndex = new Map<number, GroupType>();
   readonly groups = new Map<string, Group>();
@@ -24,7 +25,7 @@ export class ProjectState {
   /** Known property names per definition kind ("event", "person", "group:<index>"). */
   private readonly definitions = new Map<string, Set<string>>();
 
-  constructor(readonly project: Project) {}
+  constructor(public project: Project) {}
 
   addGroupType(type: GroupType): void {
     this.groupTypesByName.set(type.groupType, type);

@@ -191,6 +191,7 @@ export interface Store {
   // Projects and keys.
   listProjects(): Promise<Project[]>;
   createProject(project: Project): Promise<void>;
+  updateProject(projectId: number, changes: { name?: string; timezone?: string }): Promise<void>;
   nextProjectId(): Promise<number>;
   createPersonalApiKey(key: PersonalApiKey): Promise<void>;
   findPersonalApiKey(secretHash: string): Promise<PersonalApiKey | null>;

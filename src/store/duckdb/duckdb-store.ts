@@ -166,6 +166,9 @@ export class DuckDBStore implements Store {
     // Checkpoints run inside the commit that crosses the threshold; DuckDB's 16 MB default
     // stalls ingestion about once a second under load. The WAL is still synced at every commit.
     await writer.run("SET checkpoint_threshold = '256MB'");
+    // DuckDB caches up to 80% of RAM by default; the server should stay small next to other
+    // processes. Queries spill or re-read past this; ingestion's working set is far below it.
+    await writer.run("SET memory_limit = '768MB'");
     for (const table of STAGED_TABLES) {
       await writer.run(`CREATE TEMP TABLE IF NOT EXISTS stage_${table} AS SELECT * FROM ${table} LIMIT 0`);
     }
@@ -264,6 +267,13 @@ export class DuckDBStore implements Store {
   async nextProjectId(): Promise<number> {
     const [row] = await this.read('SELECT coalesce(max(id), 0) + 1 AS next FROM projects');
     return asNumber(row.next);
+  }
+
+  updateProject(projectId: number, changes: { name?: string; timezone?: string }): Promise<void> {
+    return this.transaction(async (c) => {
+      if (changes.name !== undefined) await c.run('UPDATE projects SET name = ? WHERE id = ?', [changes.name, projectId]);
+      if (changes.timezone !== undefined) await c.run('UPDATE projects SET timezone = ? WHERE id = ?', [changes.timezone, projectId]);
+    });
   }
 
   createProject(p: Project): Promise<void> {
