@@ -86,6 +86,9 @@ describe('trends maths', () => {
     const [weekly] = await trend({}, { interval: 'week', dateRange: { date_from: '2026-01-01', date_to: '2026-01-11' } });
     expect(weekly.days).toEqual(['2025-12-28', '2026-01-04', '2026-01-11']);
     expect(weekly.data).toEqual([0, 6, 0]);
+    const [monthly] = await trend({}, { interval: 'month', dateRange: { date_from: '2025-12-15', date_to: '2026-02-01' } });
+    expect(monthly.days).toEqual(['2025-12-01', '2026-01-01', '2026-02-01']);
+    expect(monthly.data).toEqual([0, 6, 0]);
     const [hourly] = await trend({}, { interval: 'hour', dateRange: { date_from: '2026-01-05T09:00:00', date_to: '2026-01-05T11:00:00' } });
     expect(hourly.days).toEqual(['2026-01-05 09:00:00', '2026-01-05 10:00:00', '2026-01-05 11:00:00']);
     expect(hourly.data).toEqual([1, 1, 1]);
