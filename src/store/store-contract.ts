@@ -168,6 +168,19 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.relatedToGroup(1, 0, 'acme', new Date())).toEqual({ personIds: [], groups: [] });
     });
 
+    it('saves feature flags per project and replaces them whole', async () => {
+      const flag = {
+        projectId: 1, id: await store.nextFeatureFlagId(1), key: 'beta', name: 'Beta', active: true, deleted: false, version: 1,
+        ensureExperienceContinuity: false, filters: { groups: [{ properties: [], rollout_percentage: 50 }] },
+        createdAt: at('2026-01-01T00:00:00Z'), updatedAt: at('2026-01-01T00:00:00Z'),
+      };
+      await store.saveFeatureFlag(flag);
+      await store.saveFeatureFlag({ ...flag, version: 2, active: false, filters: { groups: [] } });
+      expect((await store.listFeatureFlags(1)).map((f) => [f.id, f.key, f.version, f.active, f.filters])).toEqual([[1, 'beta', 2, false, { groups: [] }]]);
+      expect(await store.nextFeatureFlagId(1)).toBe(2);
+      expect(await store.listFeatureFlags(2)).toEqual([]);
+    });
+
     it('counts group property values', async () => {
       await store.commitIngest({
         ...emptyCommit,

@@ -82,6 +82,21 @@ export interface PropertyDefinition {
   readonly createdAt: Date;
 }
 
+/** A feature flag as stored; `filters` is PostHog's filters object, validated at the edge. */
+export interface FeatureFlagRecord {
+  readonly projectId: number;
+  readonly id: number;
+  readonly key: string;
+  readonly name: string;
+  readonly active: boolean;
+  readonly deleted: boolean;
+  readonly version: number;
+  readonly ensureExperienceContinuity: boolean;
+  readonly filters: Properties;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
 export interface IngestionWarning {
   readonly projectId: number;
   /** What went wrong, e.g. 'group_type_limit_exceeded', 'event_dropped', 'invalid_group_set'. */
@@ -199,6 +214,12 @@ export interface Store {
   // Ingestion.
   loadIngestState(): Promise<IngestState>;
   commitIngest(commit: IngestCommit): Promise<void>;
+
+  // Feature flags.
+  listFeatureFlags(projectId: number): Promise<FeatureFlagRecord[]>;
+  /** Inserts or replaces the flag with this (project, id). */
+  saveFeatureFlag(flag: FeatureFlagRecord): Promise<void>;
+  nextFeatureFlagId(projectId: number): Promise<number>;
 
   // Group types.
   renameGroupType(projectId: number, groupTypeIndex: number, nameSingular: string | null, namePlural: string | null): Promise<void>;

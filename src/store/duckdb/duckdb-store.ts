@@ -17,6 +17,7 @@ import type {
   IngestState,
   IngestionWarning,
   Person,
+  FeatureFlagRecord,
   PersonalApiKey,
   PersonRow,
   PersonListQuery,
@@ -415,6 +416,39 @@ export class DuckDBStore implements Store {
     } finally {
       appender.closeSync();
     }
+  }
+
+  // Feature flags.
+
+  async listFeatureFlags(projectId: number): Promise<FeatureFlagRecord[]> {
+    const rows = await this.read('SELECT * FROM feature_flags WHERE project_id = ? ORDER BY id', [projectId]);
+    return rows.map((r) => ({
+      projectId: asNumber(r.project_id),
+      id: asNumber(r.id),
+      key: String(r.key),
+      name: String(r.name),
+      active: Boolean(r.active),
+      deleted: Boolean(r.deleted),
+      version: asNumber(r.version),
+      ensureExperienceContinuity: Boolean(r.ensure_experience_continuity),
+      filters: JSON.parse(String(r.filters)),
+      createdAt: asDate(r.created_at),
+      updatedAt: asDate(r.updated_at),
+    }));
+  }
+
+  async nextFeatureFlagId(projectId: number): Promise<number> {
+    const [row] = await this.read('SELECT coalesce(max(id), 0) + 1 AS next FROM feature_flags WHERE project_id = ?', [projectId]);
+    return asNumber(row.next);
+  }
+
+  saveFeatureFlag(f: FeatureFlagRecord): Promise<void> {
+    return this.transaction(async (c) => {
+      await c.run('DELETE FROM feature_flags WHERE project_id = ? AND id = ?', [f.projectId, f.id]);
+      await this.appendRows(c, 'feature_flags', [
+        [f.projectId, f.id, f.key, f.name, f.active, f.deleted, f.version, f.ensureExperienceContinuity, JSON.stringify(f.filters), f.createdAt, f.updatedAt],
+      ]);
+    });
   }
 
   // Group types.

@@ -131,6 +131,20 @@ SELECT * EXCLUDE (seq, rn) FROM (
   created_at TIMESTAMP NOT NULL,
   PRIMARY KEY (project_id, type, group_type_index, name)
 )`,
+  `CREATE TABLE IF NOT EXISTS feature_flags (
+  project_id INTEGER NOT NULL,
+  id INTEGER NOT NULL,
+  key VARCHAR NOT NULL,
+  name VARCHAR NOT NULL,
+  active BOOLEAN NOT NULL,
+  deleted BOOLEAN NOT NULL,
+  version INTEGER NOT NULL,
+  ensure_experience_continuity BOOLEAN NOT NULL,
+  filters VARCHAR NOT NULL,
+  created_at TIMESTAMP NOT NULL,
+  updated_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (project_id, id)
+)`,
   `CREATE TABLE IF NOT EXISTS ingestion_warnings (
   project_id INTEGER NOT NULL,
   type VARCHAR NOT NULL,

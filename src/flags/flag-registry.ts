@@ -1,0 +1,68 @@
+// The current feature flags of each project, cached in memory for the /flags hot path. Every
+// change goes through here, so the cache and the definitions' ETag are never stale: a changed
+// flag applies from the very next request.
+import { createHash } from 'node:crypto';
+import type { FeatureFlagRecord, Store } from '../store/store.js';
+
+interface ProjectFlags {
+  readonly flags: FeatureFlagRecord[];
+  /** Changes with every save; part of the local-evaluation ETag. */
+  readonly revision: string;
+}
+
+export class FlagRegistry {
+  private readonly cache = new Map<number, Promise<ProjectFlags>>();
+  private writes: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly store: Store) {}
+
+  private load(projectId: number): Promise<ProjectFlags> {
+    let entry = this.cache.get(projectId);
+    if (!entry) {
+      entry = this.store.listFeatureFlags(projectId).then((flags) => ({ flags, revision: revisionOf(flags) }));
+      entry.catch(() => this.cache.delete(projectId));
+      this.cache.set(projectId, entry);
+    }
+    return entry;
+  }
+
+  /** Flags not deleted, by id. */
+  async list(projectId: number): Promise<FeatureFlagRecord[]> {
+    return (await this.load(projectId)).flags.filter((f) => !f.deleted);
+  }
+
+  async revision(projectId: number): Promise<string> {
+    return (await this.load(projectId)).revision;
+  }
+
+  async get(projectId: number, id: number): Promise<FeatureFlagRecord | undefined> {
+    return (await this.list(projectId)).find((f) => f.id === id);
+  }
+
+  async byKey(projectId: number, key: string): Promise<FeatureFlagRecord | undefined> {
+    return (await this.list(projectId)).find((f) => f.key === key);
+  }
+
+  /** Saves a flag and drops the project's cache, so the next read sees it. */
+  async save(flag: FeatureFlagRecord): Promise<void> {
+    await this.store.saveFeatureFlag(flag);
+    this.cache.delete(flag.projectId);
+  }
+
+  /** Runs flag changes one at a time, so key checks and new ids cannot race. */
+  mutate<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.writes.then(work, work);
+    this.writes = result.catch(() => undefined);
+    return result;
+  }
+
+  nextId(projectId: number): Promise<number> {
+    return this.store.nextFeatureFlagId(projectId);
+  }
+}
+
+function revisionOf(flags: readonly FeatureFlagRecord[]): string {
+  const hash = createHash('sha1');
+  for (const f of flags) hash.update(`${f.id}:${f.version}:${f.deleted ? 1 : 0};`);
+  return hash.digest('hex').slice(0, 16);
+}
