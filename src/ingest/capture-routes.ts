@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../errors.js';
 import type { Auth } from '../api/auth.js';
 import type { DecoderPool } from './decoder-pool.js';
+import { firstHeader, useRawBodies, type RawBodyRouteConfig } from './raw-body.js';
 import type { IngestQueue } from './ingest-queue.js';
 
 const EVENT_PATHS = ['/e', '/i/v0/e', '/capture', '/track', '/engage'];
@@ -17,62 +18,11 @@ export interface CaptureDeps {
   readonly batchBodyLimit: number;
 }
 
-interface CaptureRouteConfig {
-  readonly captureLimit: number;
-}
-
-/** Bytes read past the limit before giving up on a client and closing its connection. */
-const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
-
-/**
- * Reads a request body of at most `limit` bytes. A larger body is answered 413 without closing
- * the connection (the rest is read and thrown away): closing the socket mid-upload makes HTTP
- * clients report a network error, which SDKs retry as is, instead of the 413 that makes
- * posthog-node split its batch.
- */
-function readLimited(payload: NodeJS.ReadableStream, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number((payload as NodeJS.ReadableStream & { headers?: Record<string, string> }).headers?.['content-length']);
-    if (declared > limit + MAX_DRAIN_BYTES) {
-      // Not worth reading: answer at once (the client may see the connection close instead).
-      reject(tooLarge(limit));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    payload.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-      else if (chunks.length > 0) chunks.length = 0;
-      if (size > limit + MAX_DRAIN_BYTES) {
-        (payload as NodeJS.ReadableStream & { destroy(): void }).destroy();
-        reject(tooLarge(limit));
-      }
-    });
-    payload.on('end', () => (size > limit ? reject(tooLarge(limit)) : resolve(Buffer.concat(chunks, size))));
-    payload.on('error', reject);
-  });
-}
-
-function tooLarge(limit: number): HttpError {
-  return new HttpError('payload_too_large', `Request body is larger than the limit of ${limit} bytes.`);
-}
-
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
 export async function registerCaptureRoutes(app: FastifyInstance, deps: CaptureDeps): Promise<void> {
   await app.register(async (scope) => {
-    // Capture bodies arrive as JSON, text/plain, forms, gzip or nothing at all: take raw bytes.
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', (req, payload, done) => {
-      const limit = (req.routeOptions.config as unknown as CaptureRouteConfig).captureLimit;
-      readLimited(payload, limit).then((body) => done(null, body), (error: Error) => done(error, undefined));
-    });
-
+    useRawBodies(scope);
     const route = (path: string, limit: number) => {
-      const config: CaptureRouteConfig = { captureLimit: limit };
+      const config: RawBodyRouteConfig = { rawBodyLimit: limit };
       scope.route({
         method: ['GET', 'POST'],
         url: path,

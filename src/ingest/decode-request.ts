@@ -180,6 +180,15 @@ function parseQuerySentAt(value: string | undefined): Date | undefined {
 const MAX_LAYERS = 4;
 
 export async function decodeCaptureRequest(request: CaptureRequest): Promise<DecodedPayload> {
+  const query = (name: string) => firstValue(request.query[name]);
+  return interpretShape(await decodeJsonPayload(request), parseQuerySentAt(query('sent_at') ?? query('_')));
+}
+
+/**
+ * The JSON a PostHog SDK request carries, whatever its encoding (also used by /flags and
+ * /decide, whose bodies come in the same encodings).
+ */
+export async function decodeJsonPayload(request: CaptureRequest): Promise<unknown> {
   const { limit } = request;
   const query = (name: string) => firstValue(request.query[name]);
   const dataParam = query('data');
@@ -229,15 +238,13 @@ export async function decodeCaptureRequest(request: CaptureRequest): Promise<Dec
     break;
   }
 
-  let parsed: unknown;
   try {
     // A UTF-8 byte order mark (EF BB BF) is not JSON: skip it.
     const start = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-    parsed = JSON.parse(bytes.toString('utf8', start));
+    return JSON.parse(bytes.toString('utf8', start));
   } catch {
     throw new HttpError('malformed_body', 'Request body is not valid JSON (after decoding).');
   }
-  return interpretShape(parsed, parseQuerySentAt(query('sent_at') ?? query('_')));
 }
 
 function interpretShape(parsed: unknown, querySentAt: Date | undefined): DecodedPayload {
