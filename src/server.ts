@@ -1,11 +1,14 @@
 // Builds the HTTP server: capture, private API, health, errors, CORS.
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import { Auth } from './api/auth.js';
+import { registerFlagRoutes } from './api/flag-routes.js';
 import { registerGroupRoutes } from './api/group-routes.js';
 import { registerProjectRoutes } from './api/project-routes.js';
 import { registerQueryRoutes } from './api/query-routes.js';
 import type { Config } from './config.js';
 import { HttpError } from './errors.js';
+import { registerFlagEndpoints } from './flags/flag-endpoints.js';
+import { FlagRegistry } from './flags/flag-registry.js';
 import { registerCaptureRoutes } from './ingest/capture-routes.js';
 import { DecoderPool } from './ingest/decoder-pool.js';
 import { IngestQueue } from './ingest/ingest-queue.js';
@@ -80,5 +83,8 @@ export async function buildServer(config: Config, store: Store): Promise<Server>
   registerGroupRoutes(app, deps);
   registerProjectRoutes(app, deps);
   registerQueryRoutes(app, deps);
+  const flags = new FlagRegistry(store);
+  registerFlagRoutes(app, { flags, auth, maxGroupTypes: config.maxGroupTypes });
+  await registerFlagEndpoints(app, { flags, queue, auth, bodyLimit: config.eventBodyLimit });
   return { app, queue, auth };
 }

@@ -1,0 +1,134 @@
+// Feature flag management (spec 5.1): list, create, retrieve, update, soft delete.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { HttpError } from '../errors.js';
+import { flagFiltersSchema } from '../flags/flag-definition.js';
+import type { FlagRegistry } from '../flags/flag-registry.js';
+import type { FeatureFlagRecord } from '../store/store.js';
+import type { Auth } from './auth.js';
+import { parseInput, projectPrefixes } from './validate.js';
+
+export interface FlagRoutesDeps {
+  readonly flags: FlagRegistry;
+  readonly auth: Auth;
+  readonly maxGroupTypes: number;
+}
+
+export function serializeFlag(f: FeatureFlagRecord) {
+  return {
+    id: f.id,
+    key: f.key,
+    name: f.name,
+    active: f.active,
+    deleted: f.deleted,
+    version: f.version,
+    filters: f.filters,
+    ensure_experience_continuity: f.ensureExperienceContinuity,
+    created_at: f.createdAt.toISOString(),
+    updated_at: f.updatedAt.toISOString(),
+  };
+}
+
+const KEY = /^[a-zA-Z0-9_-]+$/;
+
+const createBody = z.object({
+  key: z.string({ error: 'is required' }).min(1, { error: 'must not be empty' }).max(400).regex(KEY, { error: 'may contain only letters, digits, "_" and "-"' }),
+  name: z.string().max(400).nullish(),
+  active: z.boolean().nullish(),
+  filters: z.unknown().optional(),
+  ensure_experience_continuity: z.boolean().nullish(),
+});
+const updateBody = createBody.partial().extend({ deleted: z.boolean().nullish() });
+
+export function registerFlagRoutes(app: FastifyInstance, deps: FlagRoutesDeps): void {
+  const { flags, auth, maxGroupTypes } = deps;
+  const filtersBody = z.object({ filters: flagFiltersSchema({ maxGroupTypes }) });
+  // Validated (and defaults filled) once, here; evaluation trusts stored filters.
+  const parseFlagFilters = (filters: unknown) => parseInput(filtersBody, { filters }).filters as Record<string, unknown>;
+  const project = (req: FastifyRequest) => auth.projectIdFor(req, (req.params as { projectId: string }).projectId);
+  const flagId = (req: FastifyRequest) => {
+    const { id } = req.params as { id: string };
+    if (!/^\d+$/.test(id)) throw new HttpError('not_found', 'Feature flag not found.');
+    return Number(id);
+  };
+  const existing = async (projectId: number, id: number) => {
+    const flag = await flags.get(projectId, id);
+    if (!flag) throw new HttpError('not_found', 'Feature flag not found.');
+    return flag;
+  };
+  const checkKeyFree = async (projectId: number, key: string, id?: number) => {
+    const other = await flags.byKey(projectId, key);
+    if (other && other.id !== id) throw new HttpError('invalid_input', 'There is already a feature flag with this key.', 'key');
+  };
+
+  for (const prefix of projectPrefixes) {
+    app.get(`${prefix}/feature_flags`, async (req) => {
+      const results = (await flags.list(await project(req))).map(serializeFlag);
+      return { count: results.length, next: null, previous: null, results };
+    });
+
+    app.get(`${prefix}/feature_flags/:id`, async (req) => serializeFlag(await existing(await project(req), flagId(req))));
+
+    app.post(`${prefix}/feature_flags`, async (req, reply) => {
+      const projectId = await project(req);
+      const body = parseInput(createBody, req.body);
+      const filters = parseFlagFilters(body.filters ?? { groups: [{ properties: [], rollout_percentage: 0 }] });
+      const created = await flags.mutate(async () => {
+        await checkKeyFree(projectId, body.key);
+        const now = new Date();
+        const flag: FeatureFlagRecord = {
+          projectId,
+          id: await flags.nextId(projectId),
+          key: body.key,
+          name: body.name ?? '',
+          active: body.active ?? true,
+          deleted: false,
+          version: 1,
+          ensureExperienceContinuity: body.ensure_experience_continuity ?? false,
+          filters,
+          createdAt: now,
+          updatedAt: now,
+        };
+        await flags.save(flag);
+        return flag;
+      });
+      return reply.code(201).send(serializeFlag(created));
+    });
+
+    app.patch(`${prefix}/feature_flags/:id`, async (req) => {
+      const projectId = await project(req);
+      const id = flagId(req);
+      const body = parseInput(updateBody, req.body);
+      const filters = body.filters === undefined ? undefined : parseFlagFilters(body.filters);
+      const updated = await flags.mutate(async () => {
+        const current = await existing(projectId, id);
+        if (body.key !== undefined) await checkKeyFree(projectId, body.key, id);
+        const flag: FeatureFlagRecord = {
+          ...current,
+          key: body.key ?? current.key,
+          name: body.name ?? current.name,
+          active: body.active ?? current.active,
+          deleted: body.deleted ?? current.deleted,
+          ensureExperienceContinuity: body.ensure_experience_continuity ?? current.ensureExperienceContinuity,
+          filters: filters ?? current.filters,
+          version: current.version + 1,
+          updatedAt: new Date(),
+        };
+        await flags.save(flag);
+        return flag;
+      });
+      return serializeFlag(updated);
+    });
+
+    // PostHog deletes flags softly (PATCH {deleted: true}); DELETE does the same here.
+    app.delete(`${prefix}/feature_flags/:id`, async (req, reply) => {
+      const projectId = await project(req);
+      const id = flagId(req);
+      await flags.mutate(async () => {
+        const current = await existing(projectId, id);
+        await flags.save({ ...current, deleted: true, version: current.version + 1, updatedAt: new Date() });
+      });
+      return reply.code(204).send();
+    });
+  }
+}

@@ -1,0 +1,201 @@
+// Public flag endpoints (spec 5.4, 7.1): /flags and /decide (project token), /array/:token/config
+// for posthog-js, and the local-evaluation definitions for posthog-node (personal API key).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Auth } from '../api/auth.js';
+import { HttpError } from '../errors.js';
+import { decodeJsonPayload } from '../ingest/decode-request.js';
+import type { IngestQueue } from '../ingest/ingest-queue.js';
+import { groupId, type ProjectState } from '../ingest/project-state.js';
+import { firstHeader, useRawBodies, type RawBodyRouteConfig } from '../ingest/raw-body.js';
+import type { FeatureFlagRecord, Properties } from '../store/store.js';
+import { evaluateFlag, type FlagResult } from './evaluate-flag.js';
+import type { FlagDefinition, FlagFilters } from './flag-definition.js';
+import type { FlagRegistry } from './flag-registry.js';
+
+export interface FlagEndpointsDeps {
+  readonly flags: FlagRegistry;
+  readonly queue: IngestQueue;
+  readonly auth: Auth;
+  readonly bodyLimit: number;
+}
+
+const isPlainObject = (v: unknown): v is Properties => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The minimal remote config posthog-js needs to start (spec 5.4). */
+function remoteConfig(hasFeatureFlags: boolean) {
+  return {
+    hasFeatureFlags,
+    supportedCompression: ['gzip', 'gzip-js'],
+    sessionRecording: false,
+    surveys: false,
+    heatmaps: false,
+    capturePerformance: false,
+    autocaptureExceptions: false,
+    isAuthenticated: false,
+    toolbarParams: {},
+    config: { enable_collect_everything: true },
+  };
+}
+
+/** A stored flag as PostHog's definition JSON; filters were validated when the flag was saved. */
+export function toDefinition(f: FeatureFlagRecord): FlagDefinition {
+  return {
+    id: f.id,
+    key: f.key,
+    name: f.name,
+    active: f.active,
+    deleted: f.deleted,
+    version: f.version,
+    ensure_experience_continuity: f.ensureExperienceContinuity,
+    filters: f.filters as FlagFilters,
+  };
+}
+
+function groupTypeMapping(state: ProjectState): Record<string, string> {
+  const mapping: Record<string, string> = {};
+  for (const [index, type] of state.groupTypesByIndex) mapping[String(index)] = type.groupType;
+  return mapping;
+}
+
+interface FlagsRequest {
+  readonly state: ProjectState;
+  readonly distinctId: string;
+  readonly groups: Record<string, string | number>;
+  readonly personProperties: Properties;
+  readonly groupProperties: Record<string, Properties>;
+  readonly flagKeys: string[] | undefined;
+}
+
+function parseFlagsRequest(body: unknown, deps: FlagEndpointsDeps): FlagsRequest {
+  if (!isPlainObject(body)) throw new HttpError('malformed_body', 'The request body must be a JSON object.');
+  const token = body.token ?? body.$token ?? body.api_key;
+  if (typeof token !== 'string' || token === '') throw new HttpError('invalid_token', 'No project token: send it as "token" in the body.');
+  const state = deps.queue.projectByToken(token);
+  if (!state) throw new HttpError('invalid_token', 'Unknown project token.');
+  const rawId = body.distinct_id ?? body.$distinct_id;
+  if (rawId === undefined || rawId === null || rawId === '') throw new HttpError('invalid_input', 'distinct_id is required.', 'distinct_id');
+  const distinctId = (typeof rawId === 'string' ? rawId : JSON.stringify(rawId)).slice(0, 200);
+  const groupsIn = body.groups ?? body.$groups;
+  const groups: Record<string, string | number> = {};
+  if (isPlainObject(groupsIn)) {
+    for (const [type, key] of Object.entries(groupsIn)) if (typeof key === 'string' || typeof key === 'number') groups[type] = key;
+  }
+  const groupPropsIn = body.group_properties ?? body.$group_properties;
+  const personPropsIn = body.person_properties ?? body.$properties;
+  const keys = body.flag_keys ?? body.flag_keys_to_evaluate;
+  return {
+    state,
+    distinctId,
+    groups,
+    personProperties: isPlainObject(personPropsIn) ? personPropsIn : {},
+    groupProperties: isPlainObject(groupPropsIn) ? (Object.fromEntries(Object.entries(groupPropsIn).filter(([, v]) => isPlainObject(v))) as Record<string, Properties>) : {},
+    flagKeys: Array.isArray(keys) ? keys.filter((k): k is string => typeof k === 'string') : undefined,
+  };
+}
+
+/** Evaluates every flag (or the requested keys) with stored properties overridden by the request's. */
+async function evaluateAll(request: FlagsRequest, deps: FlagEndpointsDeps): Promise<FlagResult[]> {
+  const { state } = request;
+  const mapping = groupTypeMapping(state);
+  const person = state.personOf(request.distinctId);
+  const personProperties = { ...person?.properties, ...request.personProperties, distinct_id: request.distinctId };
+  const groupProperties: Record<string, Properties> = {};
+  for (const [type, key] of Object.entries(request.groups)) {
+    const index = state.groupTypesByName.get(type)?.groupTypeIndex;
+    const stored = index === undefined ? undefined : state.groups.get(groupId(index, String(key)));
+    groupProperties[type] = { ...stored?.properties, ...request.groupProperties[type], $group_key: String(key) };
+  }
+  const flags = (await deps.flags.list(state.project.id)).filter((f) => !request.flagKeys || request.flagKeys.includes(f.key));
+  return flags.map((f) =>
+    evaluateFlag(toDefinition(f), {
+      distinctId: request.distinctId,
+      groups: request.groups,
+      groupTypeMapping: Object.fromEntries(Object.entries(mapping).map(([i, t]) => [Number(i), t])),
+      personProperties,
+      groupProperties,
+    }),
+  );
+}
+
+const flagValue = (r: FlagResult) => (r.enabled ? (r.variant ?? true) : false);
+
+function v2Body(results: FlagResult[]) {
+  return {
+    flags: Object.fromEntries(results.map((r) => [r.key, { key: r.key, enabled: r.enabled, variant: r.variant, reason: r.reason, metadata: r.metadata }])),
+    errorsWhileComputingFlags: false,
+    requestId: randomUUID(),
+    evaluatedAt: Date.now(),
+  };
+}
+
+function v1Body(results: FlagResult[]) {
+  return {
+    featureFlags: Object.fromEntries(results.map((r) => [r.key, flagValue(r)])),
+    featureFlagPayloads: Object.fromEntries(results.filter((r) => r.enabled && r.payload !== null).map((r) => [r.key, r.payload])),
+    errorsWhileComputingFlags: false,
+    requestId: randomUUID(),
+    evaluatedAt: Date.now(),
+  };
+}
+
+export async function registerFlagEndpoints(app: FastifyInstance, deps: FlagEndpointsDeps): Promise<void> {
+  await app.register(async (scope) => {
+    useRawBodies(scope);
+    const config: RawBodyRouteConfig = { rawBodyLimit: deps.bodyLimit };
+
+    const handle = (endpoint: 'flags' | 'decide') => async (req: FastifyRequest, reply: FastifyReply) => {
+      const query = req.query as Record<string, unknown>;
+      const body = await decodeJsonPayload({
+        body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+        query,
+        contentType: firstHeader(req.headers['content-type']),
+        contentEncoding: firstHeader(req.headers['content-encoding']),
+        limit: deps.bodyLimit,
+      });
+      const request = parseFlagsRequest(body, deps);
+      const results = await evaluateAll(request, deps);
+      const version = Number(typeof query.v === 'string' ? query.v : '0') || 0;
+      const withConfig = query.config === 'true' ? remoteConfig(results.length > 0) : {};
+      let answer: Record<string, unknown>;
+      if (endpoint === 'flags') answer = version >= 2 ? v2Body(results) : v1Body(results);
+      else if (version >= 4) answer = v2Body(results);
+      else if (version === 3) answer = v1Body(results);
+      else if (version === 2) answer = { featureFlags: Object.fromEntries(results.filter((r) => r.enabled).map((r) => [r.key, flagValue(r)])) };
+      else answer = { featureFlags: results.filter((r) => r.enabled).map((r) => r.key) };
+      return reply.send({ ...withConfig, ...answer });
+    };
+    for (const endpoint of ['flags', 'decide'] as const) {
+      scope.route({ method: ['GET', 'POST'], url: `/${endpoint}`, config, handler: handle(endpoint) });
+    }
+  });
+
+  // posthog-js loads its remote config first; a small JSON object is enough.
+  const config = async (req: FastifyRequest) => {
+    const { token } = req.params as { token: string };
+    const state = deps.queue.projectByToken(token);
+    if (!state) throw new HttpError('invalid_token', 'Unknown project token.');
+    return { token, ...remoteConfig((await deps.flags.list(state.project.id)).length > 0) };
+  };
+  app.get('/array/:token/config', config);
+  app.get('/array/:token/config.js', async (req, reply) => {
+    const body = await config(req);
+    return reply.type('application/javascript').send(`(function(){window._POSTHOG_REMOTE_CONFIG=window._POSTHOG_REMOTE_CONFIG||{};window._POSTHOG_REMOTE_CONFIG[${JSON.stringify(body.token)}]={config:${JSON.stringify(body)},siteApps:[]}})();`);
+  });
+
+  // Local evaluation for posthog-node: definitions, group type mapping, ETag/304.
+  const definitions = async (req: FastifyRequest, reply: FastifyReply) => {
+    const key = await deps.auth.authenticate(req);
+    const query = req.query as Record<string, unknown>;
+    const state = typeof query.token === 'string' ? deps.queue.projectByToken(query.token) : deps.queue.project(key.projectId);
+    if (!state || state.project.id !== key.projectId) throw new HttpError('permission_denied', "This personal API key does not belong to that project's token.");
+    const mapping = groupTypeMapping(state);
+    const etag = `"${await deps.flags.revision(state.project.id)}-${Object.entries(mapping).flat().join('.')}"`;
+    reply.header('ETag', etag);
+    if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+    const flags = (await deps.flags.list(state.project.id)).map(toDefinition);
+    return { flags, group_type_mapping: mapping, cohorts: {} };
+  };
+  app.get('/flags/definitions', definitions);
+  app.get('/api/feature_flag/local_evaluation', definitions);
+}
