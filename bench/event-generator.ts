@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import { rng, zipfSampler } from './random.js';
 
 const gzip = promisify(zlib.gzip);
 
@@ -40,39 +41,6 @@ export interface GeneratedTraffic {
 }
 
 export const LIB_VERSION = '5.70.0';
-
-/** mulberry32: small, fast, seedable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Samples indexes 0..n-1 with weight 1/(i+1)^skew. */
-function zipfSampler(n: number, skew: number, random: () => number): () => number {
-  const cdf = new Float64Array(n);
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    total += 1 / Math.pow(i + 1, skew);
-    cdf[i] = total;
-  }
-  return () => {
-    const x = random() * total;
-    let lo = 0;
-    let hi = n - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (cdf[mid] < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-}
 
 /** Spreads `count` members over `owners`: one each first, the rest by the owner sampler. */
 function assign(count: number, owners: number, sampleOwner: () => number): number[][] {

@@ -2,6 +2,7 @@
 // first, then every person's sign-up funnel (signed_up → created_project → upgraded_plan) and a
 // long tail of skewed activity over `days` days. Batches are generated as they are sent.
 import { randomUUID } from 'node:crypto';
+import { rng, zipfSampler as zipf } from './random.js';
 
 export interface DatasetOptions {
   readonly events: number;
@@ -30,34 +31,6 @@ const ACTIVITY: readonly [string, number][] = [
   ['dashboard_viewed', 10],
   ['message_sent', 10],
 ];
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function zipf(n: number, skew: number, random: () => number): () => number {
-  const cdf = new Float64Array(n);
-  let total = 0;
-  for (let i = 0; i < n; i++) cdf[i] = total += 1 / Math.pow(i + 1, skew);
-  return () => {
-    const x = random() * total;
-    let lo = 0;
-    let hi = n - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (cdf[mid] < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-}
 
 type Event = { event: string; distinct_id: string; timestamp: string; uuid: string; properties: Record<string, unknown> };
 

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
 import { flagFiltersSchema } from '../flags/flag-definition.js';
+import { toDefinition } from '../flags/flag-endpoints.js';
 import type { FlagRegistry } from '../flags/flag-registry.js';
 import type { FeatureFlagRecord } from '../store/store.js';
 import type { Auth } from './auth.js';
@@ -14,19 +15,9 @@ export interface FlagRoutesDeps {
   readonly maxGroupTypes: number;
 }
 
+/** The API's view of a flag: the definition SDKs get, plus timestamps. */
 export function serializeFlag(f: FeatureFlagRecord) {
-  return {
-    id: f.id,
-    key: f.key,
-    name: f.name,
-    active: f.active,
-    deleted: f.deleted,
-    version: f.version,
-    filters: f.filters,
-    ensure_experience_continuity: f.ensureExperienceContinuity,
-    created_at: f.createdAt.toISOString(),
-    updated_at: f.updatedAt.toISOString(),
-  };
+  return { ...toDefinition(f), created_at: f.createdAt.toISOString(), updated_at: f.updatedAt.toISOString() };
 }
 
 const KEY = /^[a-zA-Z0-9_-]+$/;
