@@ -1,6 +1,6 @@
 // `npm run bench`: starts the real server in a fresh data directory, runs the benchmark
 // sections against it and prints a summary table. Sections live in their own files
-// (ingest-bench.ts); later ones (query latency, flags) plug in the same way.
+// (ingest-bench.ts, query-bench.ts, flags-bench.ts).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,7 @@ import { startServer, type TestServer } from '../test/support/server.js';
 import { directorySize } from './server-process.js';
 import { defaultDatasetOptions } from './query-dataset.js';
 import { loadQueryDataset, queryRows, timeQueriesOnEngine, timeQueriesOverHttp } from './query-bench.js';
+import { defaultFlagsOptions, flagsRows, runFlagsBench, setupFlagsData, type FlagsBenchOptions, type FlagsResult } from './flags-bench.js';
 
 /** Ingestion throughput the issue asks for on a 2-core machine. */
 const TARGET_EVENTS_PER_SECOND = 50_000;
@@ -32,9 +33,12 @@ const usage = `Usage: npm run bench -- [options]
   --projects N       distinct "project" groups (default ${formatInt(defaultIngestOptions.projects)})
   --persons N        distinct persons (default ${formatInt(defaultIngestOptions.persons)})
   --seed N           random seed for the generated traffic (default ${defaultIngestOptions.seed})
-  --sections LIST    benchmark sections to run, comma-separated (default ingest,query)
+  --sections LIST    benchmark sections to run, comma-separated: ingest, query, flags
+                     (default ingest,query,flags)
   --query-events N   events loaded for the query section (default ${formatInt(defaultDatasetOptions.events)})
   --query-runs N     timed runs of each query, after one warm-up (default 5)
+  --flags-clients N  concurrent /flags clients, one request in flight each (default ${defaultFlagsOptions.concurrency})
+  --flags-seconds N  timed /flags load, after a ${defaultFlagsOptions.warmupSeconds} s warm-up (default ${defaultFlagsOptions.durationSeconds})
   --node-arg ARG     extra flag for the server's node process, repeatable
                      (e.g. --node-arg=--cpu-prof --node-arg=--cpu-prof-dir=prof)
   --env KEY=VALUE    extra environment variable for the server, repeatable
@@ -69,6 +73,8 @@ async function main(): Promise<void> {
       sections: { type: 'string' },
       'query-events': { type: 'string' },
       'query-runs': { type: 'string' },
+      'flags-clients': { type: 'string' },
+      'flags-seconds': { type: 'string' },
       'node-arg': { type: 'string', multiple: true },
       env: { type: 'string', multiple: true },
       'keep-data': { type: 'boolean' },
@@ -103,9 +109,9 @@ async function main(): Promise<void> {
     serverEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const sections = new Set((values.sections ?? 'ingest,query').split(',').map((x) => x.trim()));
+  const sections = new Set((values.sections ?? 'ingest,query,flags').split(',').map((x) => x.trim()));
   for (const section of sections) {
-    if (section !== 'ingest' && section !== 'query') {
+    if (section !== 'ingest' && section !== 'query' && section !== 'flags') {
       console.error(`unknown section "${section}"\n\n${usage}`);
       process.exit(2);
     }
@@ -208,10 +214,35 @@ async function main(): Promise<void> {
     else fs.rmSync(server.dataDir, { recursive: true, force: true });
   }
 
+  let flags: FlagsResult | undefined;
+  if (sections.has('flags')) {
+    // A fresh server: companies, persons and 200 flags, then closed-loop /flags load.
+    const flagsOptions: FlagsBenchOptions = {
+      ...defaultFlagsOptions,
+      concurrency: positiveInt('flags-clients', values['flags-clients'], defaultFlagsOptions.concurrency),
+      durationSeconds: positiveInt('flags-seconds', values['flags-seconds'], defaultFlagsOptions.durationSeconds),
+    };
+    server = await startServer({ token: 'phc_bench_flags_token', apiKey: 'phx_bench_flags_key', nodeArgs: values['node-arg'] ?? [], env: serverEnv });
+    log(`flags section: server pid ${server.pid}, creating ${flagsOptions.personFlags + flagsOptions.groupFlags} flags...`);
+    try {
+      const setup = await setupFlagsData(server, flagsOptions);
+      log(`flags section: ${flagsOptions.concurrency} clients for ${flagsOptions.warmupSeconds} s warm-up + ${flagsOptions.durationSeconds} s...`);
+      flags = await runFlagsBench(server, flagsOptions, setup);
+      rows.push(...flagsRows(flags, flagsOptions));
+      if (flags.non200 > 0) ok = false;
+      if ((await server.stop()) !== 0) ok = false;
+    } catch (error) {
+      server.process.kill('SIGKILL');
+      throw error;
+    }
+    if (values['keep-data']) log(`flags data kept in ${server.dataDir}`);
+    else fs.rmSync(server.dataDir, { recursive: true, force: true });
+  }
+
   const loadAfter = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   rows.push({ section: 'machine', metric: 'cores / load average (1, 5, 15 min) at end', value: `${os.cpus().length} / ${loadAfter}` });
 
-  if (values.json) process.stdout.write(`${JSON.stringify({ ingest, stopSeconds, rows }, null, 2)}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify({ ingest, stopSeconds, flags, rows }, null, 2)}\n`);
   else process.stdout.write(`\n${formatTable(rows)}\n`);
   if (!ok) process.exitCode = 1;
 }
