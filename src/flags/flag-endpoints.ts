@@ -8,9 +8,8 @@ import { decodeJsonPayload } from '../ingest/decode-request.js';
 import type { IngestQueue } from '../ingest/ingest-queue.js';
 import { groupId, type ProjectState } from '../ingest/project-state.js';
 import { firstHeader, useRawBodies, type RawBodyRouteConfig } from '../ingest/raw-body.js';
-import type { FeatureFlagRecord, Properties } from '../store/store.js';
+import type { Properties } from '../store/store.js';
 import { evaluateFlag, type FlagResult } from './evaluate-flag.js';
-import type { FlagDefinition, FlagFilters } from './flag-definition.js';
 import type { FlagRegistry } from './flag-registry.js';
 
 export interface FlagEndpointsDeps {
@@ -35,20 +34,6 @@ function remoteConfig(hasFeatureFlags: boolean) {
     isAuthenticated: false,
     toolbarParams: {},
     config: { enable_collect_everything: true },
-  };
-}
-
-/** A stored flag as PostHog's definition JSON; filters were validated when the flag was saved. */
-export function toDefinition(f: FeatureFlagRecord): FlagDefinition {
-  return {
-    id: f.id,
-    key: f.key,
-    name: f.name,
-    active: f.active,
-    deleted: f.deleted,
-    version: f.version,
-    ensure_experience_continuity: f.ensureExperienceContinuity,
-    filters: f.filters as FlagFilters,
   };
 }
 
@@ -106,16 +91,17 @@ async function evaluateAll(request: FlagsRequest, deps: FlagEndpointsDeps): Prom
     const stored = index === undefined ? undefined : state.groups.get(groupId(index, String(key)));
     groupProperties[type] = { ...stored?.properties, ...request.groupProperties[type], $group_key: String(key) };
   }
-  const flags = (await deps.flags.list(state.project.id)).filter((f) => !request.flagKeys || request.flagKeys.includes(f.key));
-  return flags.map((f) =>
-    evaluateFlag(toDefinition(f), {
-      distinctId: request.distinctId,
-      groups: request.groups,
-      groupTypeMapping: Object.fromEntries(Object.entries(mapping).map(([i, t]) => [Number(i), t])),
-      personProperties,
-      groupProperties,
-    }),
-  );
+  const wanted = request.flagKeys ? new Set(request.flagKeys) : undefined;
+  const definitions = (await deps.flags.definitions(state.project.id)).filter((d) => !wanted || wanted.has(d.key));
+  const context = {
+    distinctId: request.distinctId,
+    groups: request.groups,
+    groupTypeMapping: Object.fromEntries(Object.entries(mapping).map(([i, t]) => [Number(i), t])),
+    personProperties,
+    groupProperties,
+    now: new Date(),
+  };
+  return definitions.map((definition) => evaluateFlag(definition, context));
 }
 
 const flagValue = (r: FlagResult) => (r.enabled ? (r.variant ?? true) : false);
@@ -193,8 +179,7 @@ export async function registerFlagEndpoints(app: FastifyInstance, deps: FlagEndp
     const etag = `"${await deps.flags.revision(state.project.id)}-${Object.entries(mapping).flat().join('.')}"`;
     reply.header('ETag', etag);
     if (req.headers['if-none-match'] === etag) return reply.code(304).send();
-    const flags = (await deps.flags.list(state.project.id)).map(toDefinition);
-    return { flags, group_type_mapping: mapping, cohorts: {} };
+    return { flags: await deps.flags.definitions(state.project.id), group_type_mapping: mapping, cohorts: {} };
   };
   app.get('/flags/definitions', definitions);
   app.get('/api/feature_flag/local_evaluation', definitions);

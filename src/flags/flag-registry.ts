@@ -3,9 +3,26 @@
 // flag applies from the very next request.
 import { createHash } from 'node:crypto';
 import type { FeatureFlagRecord, Store } from '../store/store.js';
+import type { FlagDefinition, FlagFilters } from './flag-definition.js';
+
+/** A stored flag as PostHog's definition JSON; filters were validated when the flag was saved. */
+export function toDefinition(f: FeatureFlagRecord): FlagDefinition {
+  return {
+    id: f.id,
+    key: f.key,
+    name: f.name,
+    active: f.active,
+    deleted: f.deleted,
+    version: f.version,
+    ensure_experience_continuity: f.ensureExperienceContinuity,
+    filters: f.filters as FlagFilters,
+  };
+}
 
 interface ProjectFlags {
   readonly flags: FeatureFlagRecord[];
+  /** Definitions of the flags not deleted, built once per change. */
+  readonly definitions: FlagDefinition[];
   /** Changes with every save; part of the local-evaluation ETag. */
   readonly revision: string;
 }
@@ -19,7 +36,11 @@ export class FlagRegistry {
   private load(projectId: number): Promise<ProjectFlags> {
     let entry = this.cache.get(projectId);
     if (!entry) {
-      entry = this.store.listFeatureFlags(projectId).then((flags) => ({ flags, revision: revisionOf(flags) }));
+      entry = this.store.listFeatureFlags(projectId).then((flags) => ({
+        flags,
+        definitions: flags.filter((f) => !f.deleted).map(toDefinition),
+        revision: revisionOf(flags),
+      }));
       entry.catch(() => this.cache.delete(projectId));
       this.cache.set(projectId, entry);
     }
@@ -29,6 +50,10 @@ export class FlagRegistry {
   /** Flags not deleted, by id. */
   async list(projectId: number): Promise<FeatureFlagRecord[]> {
     return (await this.load(projectId)).flags.filter((f) => !f.deleted);
+  }
+
+  async definitions(projectId: number): Promise<FlagDefinition[]> {
+    return (await this.load(projectId)).definitions;
   }
 
   async revision(projectId: number): Promise<string> {
