@@ -12,22 +12,13 @@ const LONG_SCALE = 0xfffffffffffffff;
  * to the nearest double, which is what posthog-node's parseInt(hex, 16) and Rust's u64 → f64 do.
  */
 function bucketOf(text: string): number {
-  const cached = recent.get(text);
-  if (cached !== undefined) return cached;
   const digest = crypto.hash('sha1', text, 'buffer');
   // The 60 bits as high 32 and low 28: the multiplication by 2^28 is exact and the one addition
   // rounds to nearest, as Number(BigInt) of the whole 60-bit integer would.
   const high = digest.readUInt32BE(0);
   const low = (digest.readUIntBE(4, 3) << 4) | (digest[7] >> 4);
-  const value = (high * 2 ** 28 + low) / LONG_SCALE;
-  if (recent.size >= MAX_CACHED) recent.clear();
-  recent.set(text, value);
-  return value;
+  return (high * 2 ** 28 + low) / LONG_SCALE;
 }
-
-/** The same groups and persons ask again and again: keep recent hashes (bounded). */
-const recent = new Map<string, number>();
-const MAX_CACHED = 100_000;
 
 /**
  * hash(flagKey, identifier, salt): salt "" decides the rollout, salt "variant" the variant.
