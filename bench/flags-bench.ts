@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { TestServer } from '../test/support/server.js';
 import { formatInt, type ResultRow } from './report.js';
 import { readProcessCpuSeconds, readProcessMemory, readProcessRunQueueWaitSeconds, sampleRss } from './server-process.js';
+import { post } from './http-post.js';
 
 export interface FlagsBenchOptions {
   readonly companies: number;
@@ -63,18 +64,6 @@ const personProps = (i: number) => ({
   beta: i % 5 === 0,
 });
 
-function post(agent: http.Agent, url: URL, body: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** Person flag #i: rollout-only, person property conditions (various operators) or multivariate with payloads. */
 function personFlag(i: number): Record<string, unknown> {

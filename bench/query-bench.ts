@@ -12,6 +12,7 @@ import { progressBar } from './progress.js';
 import { datasetBatches, type DatasetOptions } from './query-dataset.js';
 import { formatInt, formatSeconds, type ResultRow } from './report.js';
 import { sampleRss } from './server-process.js';
+import { post } from './http-post.js';
 
 export interface QueryBenchOptions {
   readonly dataset: DatasetOptions;
@@ -56,18 +57,6 @@ export const QUERY_TARGETS_MS: Record<string, number> = {
   'funnel: companies dropped off before step 2': 400,
 };
 
-function post(agent: http.Agent, url: URL, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** Streams the dataset into the server through /batch with `concurrency` senders. */
 export async function loadQueryDataset(server: TestServer, options: QueryBenchOptions): Promise<{ events: number; seconds: number; rssPeak: number }> {

@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { artifactsDir, launchChromium, posthogJsBundle, waitFor, type StaticSite } from './support/browser.js';
-import { pageHtml, posthogJsFullBundle, recordPage, startSite } from './support/browser-flags.js';
+import { artifactsDir, launchChromium, posthogJsBundle, startStaticSite, waitFor, type StaticSite } from './support/browser.js';
+import { pageHtml, posthogJsFullBundle, recordPage } from './support/browser-flags.js';
 import { groupIdentify, sendEvents } from './support/query.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -63,7 +63,7 @@ describe('posthog-js group feature flags in a browser', () => {
     });
     expect(flag.status, JSON.stringify(flag.body)).toBe(201);
 
-    site = await startSite(
+    site = await startStaticSite(
       { '/': pageHtml('posthog-js flags (no-external)', '/posthog.js'), '/full.html': pageHtml('posthog-js flags (full)', '/posthog-full.js') },
       { '/posthog.js': posthogJsBundle, '/posthog-full.js': posthogJsFullBundle },
     );

@@ -1,12 +1,9 @@
 // Helpers for the posthog-js feature-flag browser test: a second-origin site that can serve either
 // posthog-js bundle, and a recorder of the page's responses from Prickle.
-import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import type { Page } from 'playwright-core';
-import { posthogJsBundle, repoRoot, type StaticSite } from './browser.js';
+import { repoRoot } from './browser.js';
 
 /** The bundle with the external-script loader: it fetches `/array/<token>/config.js` itself. */
 export const posthogJsFullBundle = path.join(repoRoot, 'node_modules/posthog-js/dist/array.full.js');
@@ -18,40 +15,6 @@ export function pageHtml(title: string, bundlePath: string): string {
   <head><meta charset="utf-8" /><title>${title}</title><script src="${bundlePath}"></script></head>
   <body><h1>${title}</h1></body>
 </html>`;
-}
-
-/** Serves `pages` (path → HTML) and `scripts` (path → file on disk) on a new port. */
-export async function startSite(pages: Record<string, string>, scripts: Record<string, string> = { '/posthog.js': posthogJsBundle }): Promise<StaticSite> {
-  const files = Object.fromEntries(Object.entries(scripts).map(([p, file]) => [p, fs.readFileSync(file)]));
-  const requests: string[] = [];
-  const server = http.createServer((req, res) => {
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-    requests.push(pathname);
-    if (files[pathname]) {
-      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(files[pathname]);
-    } else if (pages[pathname] !== undefined) {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(pages[pathname]);
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found');
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 export interface RecordedResponse {

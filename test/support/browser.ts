@@ -25,16 +25,16 @@ export interface StaticSite {
   close(): Promise<void>;
 }
 
-/** Serves `pages` (path → HTML) and the posthog-js bundle at `/posthog.js` on a new port. */
-export async function startStaticSite(pages: Record<string, string>): Promise<StaticSite> {
-  const bundle = fs.readFileSync(posthogJsBundle);
+/** Serves `pages` (path → HTML) and `scripts` (path → file; by default posthog-js at `/posthog.js`) on a new port. */
+export async function startStaticSite(pages: Record<string, string>, scripts: Record<string, string> = { '/posthog.js': posthogJsBundle }): Promise<StaticSite> {
+  const files = Object.fromEntries(Object.entries(scripts).map(([p, file]) => [p, fs.readFileSync(file)]));
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
     requests.push(pathname);
-    if (pathname === '/posthog.js') {
+    if (files[pathname]) {
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(bundle);
+      res.end(files[pathname]);
     } else if (pages[pathname] !== undefined) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       res.end(pages[pathname]);
