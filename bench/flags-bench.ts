@@ -7,6 +7,7 @@ import type { TestServer } from '../test/support/server.js';
 import { formatInt, type ResultRow } from './report.js';
 import { readProcessCpuSeconds, readProcessMemory, readProcessRunQueueWaitSeconds, sampleRss } from './server-process.js';
 import { post } from './http-post.js';
+import { rng } from './random.js';
 
 export interface FlagsBenchOptions {
   readonly companies: number;
@@ -37,17 +38,6 @@ export const defaultFlagsOptions: FlagsBenchOptions = {
 /** What the issue asks for on a 2-core machine. */
 export const FLAGS_TARGET = { requestsPerSecond: 5_000, p99Ms: 20 };
 
-/** mulberry32: small deterministic PRNG, so runs are comparable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PLANS = ['free', 'starter', 'pro', 'enterprise'];
 const COUNTRIES = ['US', 'DE', 'FR', 'GB', 'BR', 'IN', 'JP'];

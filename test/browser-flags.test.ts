@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { artifactsDir, launchChromium, posthogJsBundle, startStaticSite, waitFor, type StaticSite } from './support/browser.js';
+import { artifactsDir, launchChromium, posthogJsBundle, QUIET_POSTHOG_OPTIONS, startStaticSite, waitFor, type StaticSite } from './support/browser.js';
 import { pageHtml, posthogJsFullBundle, recordPage } from './support/browser-flags.js';
 import { groupIdentify, sendEvents } from './support/query.js';
 import { startServer, type TestServer } from './support/server.js';
@@ -15,24 +15,6 @@ const FLAG = 'pro-dashboard';
 const PRO = 'acme-pro';
 const FREE = 'globex-free';
 
-/** posthog.init options: flags on, nothing else automatic. */
-const INIT_OPTIONS = {
-  opt_out_useragent_filter: true,
-  persistence: 'memory',
-  autocapture: false,
-  capture_pageview: false,
-  capture_pageleave: false,
-  capture_dead_clicks: false,
-  capture_exceptions: false,
-  capture_performance: false,
-  rageclick: false,
-  disable_session_recording: true,
-  disable_surveys: true,
-  disable_web_experiments: true,
-  disable_product_tours: true,
-  disable_conversations: true,
-  advanced_disable_toolbar_metrics: true,
-};
 
 describe('posthog-js group feature flags in a browser', () => {
   let server: TestServer;
@@ -105,7 +87,7 @@ describe('posthog-js group feature flags in a browser', () => {
         posthog.identify(distinctId);
         posthog.group('company', pro, { plan: 'pro' });
       },
-      { token: server.token, apiHost: server.url, options: { ...INIT_OPTIONS, ...extra }, distinctId, pro: PRO },
+      { token: server.token, apiHost: server.url, options: { ...QUIET_POSTHOG_OPTIONS, ...extra }, distinctId, pro: PRO },
     );
   }
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { artifactsDir, launchChromium, startStaticSite, waitFor, type StaticSite } from './support/browser.js';
+import { artifactsDir, launchChromium, QUIET_POSTHOG_OPTIONS, startStaticSite, waitFor, type StaticSite } from './support/browser.js';
 import { startServer, type TestServer } from './support/server.js';
 
 const PAGE = `<!doctype html>
@@ -120,38 +120,18 @@ describe('posthog-js in a browser', () => {
     expect(pageOrigin).not.toBe(server.url);
 
     await page.evaluate(
-      ({ token, apiHost }) => {
+      ({ token, apiHost, options }) => {
         const g = globalThis as any;
         const posthog = g.posthog;
         if (!posthog || typeof posthog.init !== 'function') throw new Error('posthog-js did not load');
-        posthog.init(token, {
-          api_host: apiHost,
-          // Headless Chromium's user agent is on posthog-js's bot list: keep its events.
-          opt_out_useragent_filter: true,
-          // Only the calls below: nothing automatic, nothing that needs other endpoints.
-          autocapture: false,
-          capture_pageview: false,
-          capture_pageleave: false,
-          capture_dead_clicks: false,
-          capture_exceptions: false,
-          capture_performance: false,
-          rageclick: false,
-          disable_session_recording: true,
-          disable_surveys: true,
-          disable_web_experiments: true,
-          disable_product_tours: true,
-          disable_conversations: true,
-          disable_external_dependency_loading: true,
-          advanced_disable_toolbar_metrics: true,
-          persistence: 'memory',
-        });
+        posthog.init(token, { api_host: apiHost, ...options, disable_external_dependency_loading: true });
         posthog.identify('user-1');
         posthog.group('company', 'company_id_in_your_db', { name: 'PostHog', subscription: 'subscription', date_joined: '2020-01-23' });
         posthog.group('channel', 'chan-9');
         posthog.capture('user_signed_up');
         g.document.getElementById('status').textContent = `posthog-js ${posthog.version ?? ''} initialised against ${apiHost}`;
       },
-      { token: server.token, apiHost: server.url },
+      { token: server.token, apiHost: server.url, options: QUIET_POSTHOG_OPTIONS },
     );
 
     // posthog-js batches and flushes on a timer: wait for the event to be stored.

@@ -18,6 +18,28 @@ export const artifactsDir = path.join(repoRoot, 'test-artifacts');
  */
 export const posthogJsBundle = path.join(repoRoot, 'node_modules/posthog-js/dist/array.full.no-external.js');
 
+/**
+ * posthog.init options for tests: headless Chromium's user agent is on posthog-js's bot list
+ * (keep its events), and nothing automatic or needing other endpoints runs.
+ */
+export const QUIET_POSTHOG_OPTIONS = {
+  opt_out_useragent_filter: true,
+  persistence: 'memory',
+  autocapture: false,
+  capture_pageview: false,
+  capture_pageleave: false,
+  capture_dead_clicks: false,
+  capture_exceptions: false,
+  capture_performance: false,
+  rageclick: false,
+  disable_session_recording: true,
+  disable_surveys: true,
+  disable_web_experiments: true,
+  disable_product_tours: true,
+  disable_conversations: true,
+  advanced_disable_toolbar_metrics: true,
+} as const;
+
 export interface StaticSite {
   readonly url: string;
   /** Paths requested so far, in order. */
