@@ -7,6 +7,7 @@ import type { TestServer } from '../test/support/server.js';
 import { formatInt, type ResultRow } from './report.js';
 import { readProcessCpuSeconds, readProcessMemory, readProcessRunQueueWaitSeconds, sampleRss } from './server-process.js';
 import { post } from './http-post.js';
+import { postRequestBytes, RawHttpConnection } from './raw-http-client.js';
 import { rng } from './random.js';
 
 export interface FlagsBenchOptions {
@@ -45,8 +46,8 @@ const DOMAINS = ['acme.io', 'example.com', 'gmail.com', 'initech.com', 'globex.o
 
 const companyKey = (i: number) => `company_${i}`;
 const personId = (i: number) => `user_${i}`;
-const companyProps = (i: number) => ({ name: `Company ${i}`, plan: PLANS[i % PLANS.length], seats: 1 + ((i * 37) % 500), industry: i % 3 === 0 ? 'saas' : 'retail' });
-const personProps = (i: number) => ({
+export const companyProps = (i: number) => ({ name: `Company ${i}`, plan: PLANS[i % PLANS.length], seats: 1 + ((i * 37) % 500), industry: i % 3 === 0 ? 'saas' : 'retail' });
+export const personProps = (i: number) => ({
   email: `user${i}@${DOMAINS[i % DOMAINS.length]}`,
   country: COUNTRIES[i % COUNTRIES.length],
   age: 18 + (i % 60),
@@ -56,7 +57,7 @@ const personProps = (i: number) => ({
 
 
 /** Person flag #i: rollout-only, person property conditions (various operators) or multivariate with payloads. */
-function personFlag(i: number): Record<string, unknown> {
+export function personFlag(i: number): Record<string, unknown> {
   const key = `person-flag-${i}`;
   const p = (k: string, operator: string, value?: unknown) => ({ key: k, operator, type: 'person', ...(value === undefined ? {} : { value }) });
   switch (i % 5) {
@@ -102,7 +103,7 @@ function personFlag(i: number): Record<string, unknown> {
 }
 
 /** Group flag #i, aggregated by company (group type index 0). */
-function groupFlag(i: number): Record<string, unknown> {
+export function groupFlag(i: number): Record<string, unknown> {
   const key = `company-flag-${i}`;
   const g = (k: string, operator: string, value?: unknown) => ({ key: k, operator, type: 'group', group_type_index: 0, ...(value === undefined ? {} : { value }) });
   const base = { aggregation_group_type_index: 0 };
@@ -186,17 +187,21 @@ export async function setupFlagsData(server: TestServer, options: FlagsBenchOpti
   return { flags: definitions.length, seconds: (performance.now() - started) / 1000 };
 }
 
+/** Placeholder for a fresh anonymous distinct id; as long as every id that replaces it. */
+const ANONYMOUS_ID = 'anon-000000000000';
+
 /** Request bodies as posthog-js / posthog-node send them, generated before the clock starts. */
 export function flagsBodies(token: string, options: FlagsBenchOptions): string[] {
   const random = rng(options.seed);
   const pick = (n: number) => Math.floor(random() * n);
   const bodies: string[] = [];
   for (let n = 0; n < options.bodies; n++) {
-    // Mostly known persons; some anonymous ids the server has never seen.
+    // Mostly known persons; some anonymous ids the server has never seen, a new one for every
+    // request (the client fills in ANONYMOUS_ID), so that nothing about them can be cached.
     const known = random() < 0.8;
     const p = pick(options.persons);
     const c = pick(options.companies);
-    const distinctId = known ? personId(p) : `anon-${n}-${pick(1e9).toString(36)}`;
+    const distinctId = known ? personId(p) : ANONYMOUS_ID;
     const company = companyProps(c);
     bodies.push(
       JSON.stringify({
@@ -241,18 +246,30 @@ export interface FlagsResult {
 
 /** Warm-up, then `durationSeconds` of closed-loop load from `concurrency` clients. */
 export async function runFlagsBench(server: TestServer, options: FlagsBenchOptions, setup: FlagsSetup): Promise<FlagsResult> {
-  const bodies = flagsBodies(server.token, options);
   const url = new URL('/flags/?v=2', server.url);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
+  const templates = flagsBodies(server.token, options).map((body) => {
+    const bytes = postRequestBytes(url, body);
+    return { bytes, anonymousIdAt: bytes.indexOf(ANONYMOUS_ID) };
+  });
+  let anonymous = 0;
+  const requestBytes = (i: number) => {
+    const { bytes, anonymousIdAt } = templates[i % templates.length];
+    if (anonymousIdAt < 0) return bytes;
+    const fresh = Buffer.from(bytes);
+    fresh.write(`anon-${(anonymous++).toString(36).padStart(ANONYMOUS_ID.length - 5, '0')}`, anonymousIdAt, 'latin1');
+    return fresh;
+  };
+  const connections = Array.from({ length: options.concurrency }, () => new RawHttpConnection(url));
 
   // Sanity check: every request answers every flag, and the conditions do match some of them.
   let probeFlags = 0;
   let probeEnabled = 0;
-  const probes = Math.min(50, bodies.length);
+  const probes = Math.min(50, templates.length);
   for (let i = 0; i < probes; i++) {
-    const probe = await post(agent, url, bodies[i]);
-    if (probe.status !== 200) throw new Error(`/flags answered ${probe.status}: ${probe.body.slice(0, 300)}`);
-    const answered = Object.values((JSON.parse(probe.body) as { flags: Record<string, { enabled: boolean }> }).flags);
+    const probe = await connections[0].request(requestBytes(i), true);
+    const text = probe.body?.toString('utf8') ?? '';
+    if (probe.status !== 200) throw new Error(`/flags answered ${probe.status}: ${text.slice(0, 300)}`);
+    const answered = Object.values((JSON.parse(text) as { flags: Record<string, { enabled: boolean }> }).flags);
     probeFlags = answered.length;
     probeEnabled += answered.filter((f) => f.enabled).length;
   }
@@ -269,26 +286,27 @@ export async function runFlagsBench(server: TestServer, options: FlagsBenchOptio
     non200++;
     (errors[key] ??= { count: 0, example: example.slice(0, 300) }).count++;
   };
-  const client = async () => {
+  const client = async (connection: RawHttpConnection) => {
     while (phase !== 'done') {
-      const body = bodies[next++ % bodies.length];
+      const request = requestBytes(next++);
       const measuring = phase === 'measure';
       const t0 = performance.now();
       try {
-        const res = await post(agent, url, body);
+        const res = await connection.request(request);
         if (!measuring || phase !== 'measure') continue;
         latencies.push(performance.now() - t0);
         if (res.status === 200) {
           ok++;
-          responseBytes += res.body.length;
-        } else fail(String(res.status), res.body);
+          responseBytes += res.bytes;
+        } else fail(String(res.status), res.body?.toString('utf8') ?? '');
       } catch (error) {
         const err = error as NodeJS.ErrnoException;
         if (measuring) fail(err.code ?? err.name, err.message);
+        return;
       }
     }
   };
-  const running = Promise.all(Array.from({ length: options.concurrency }, client));
+  const running = Promise.all(connections.map(client));
 
   await new Promise((r) => setTimeout(r, options.warmupSeconds * 1000));
   const rss = sampleRss(server.pid);
@@ -305,7 +323,7 @@ export async function runFlagsBench(server: TestServer, options: FlagsBenchOptio
   const serverWaitAfter = readProcessRunQueueWaitSeconds(server.pid) ?? serverWaitBefore;
   const sampledPeak = rss.stop();
   await running;
-  agent.destroy();
+  for (const connection of connections) connection.close();
   const memory = readProcessMemory(server.pid);
   latencies.sort((a, b) => a - b);
   return {

@@ -2,7 +2,7 @@
 // PostHog's flags service (rust/feature-flags flag_matching.rs `get_match`, spec 5.3) and agrees
 // with posthog-node's local evaluation wherever that is conclusive (test/flags-local-evaluation-
 // agreement.test.ts runs both on every fixture in test/fixtures/flags/).
-import type { FlagCondition, FlagDefinition, FlagPropertyFilter, FlagVariant } from './flag-definition.js';
+import type { FlagDefinition, FlagPropertyFilter } from './flag-definition.js';
 import { hash } from './hash.js';
 
 export interface EvaluationContext {
@@ -17,6 +17,60 @@ export interface EvaluationContext {
   readonly groupProperties: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** The clock for relative date filters ("-7d"); the current time when absent. */
   readonly now?: Date;
+  /** Buckets already computed for these flags, when they belong to a `FlagSet`. */
+  readonly buckets?: BucketCache;
+}
+
+/**
+ * Rollout and variant buckets by identifier, for one set of compiled flags: the same person or
+ * group asks for flags again and again, and SHA-1 is the largest part of evaluating a flag. A
+ * bucket depends only on the flag key and identifier, so entries never go stale; the least
+ * recently used identifiers are dropped past `capacity`.
+ */
+export class BucketCache {
+  private readonly rows = new Map<string, Float64Array>();
+  // The last two rows asked for: a request asks for its distinct id's and group key's rows once per flag.
+  private recentKey: string | undefined;
+  private recentRow: Float64Array | undefined;
+  private olderKey: string | undefined;
+  private olderRow: Float64Array | undefined;
+
+  constructor(
+    /** Two slots (rollout, variant) per flag of the set. */
+    private readonly slots: number,
+    private readonly capacity: number,
+  ) {}
+
+  row(identifier: string): Float64Array {
+    if (identifier === this.recentKey) return this.recentRow as Float64Array;
+    if (identifier === this.olderKey) return this.olderRow as Float64Array;
+    const row = this.lookUp(identifier);
+    [this.olderKey, this.olderRow, this.recentKey, this.recentRow] = [this.recentKey, this.recentRow, identifier, row];
+    return row;
+  }
+
+  private lookUp(identifier: string): Float64Array {
+    let row = this.rows.get(identifier);
+    if (row === undefined) {
+      if (this.rows.size >= this.capacity) this.rows.delete(this.rows.keys().next().value as string);
+      row = new Float64Array(this.slots).fill(NaN);
+    } else {
+      this.rows.delete(identifier);
+    }
+    this.rows.set(identifier, row);
+    return row;
+  }
+}
+
+/** Flags compiled together, sharing one bucket cache (32 MB at most, 10,000 identifiers at 200 flags). */
+export class FlagSet {
+  readonly flags: readonly CompiledFlag[];
+  readonly buckets: BucketCache;
+
+  constructor(definitions: readonly FlagDefinition[]) {
+    this.flags = definitions.map((definition, index) => compileFlag(definition, index));
+    this.buckets = new BucketCache(2 * Math.max(1, definitions.length), Math.max(1000, Math.floor(2 ** 25 / (16 * Math.max(1, definitions.length)))));
+  }
 }
 
 export type FlagReasonCode = 'condition_match' | 'out_of_rollout_bound' | 'no_condition_match' | 'no_group_type' | 'flag_disabled';
@@ -41,39 +95,89 @@ const REASON_RANK: Record<FlagReasonCode, number> = {
   condition_match: 4,
 };
 
-interface Outcome {
-  readonly code: FlagReasonCode;
-  readonly conditionIndex: number | null;
+/** A property filter prepared once: its values parsed, its pattern compiled. */
+type PropertyTest = (properties: Readonly<Record<string, unknown>>, now: Date) => boolean;
+
+interface CompiledCondition {
+  /** The group type index the condition buckets by; null for persons. */
+  readonly aggregation: number | null;
+  readonly filters: readonly { readonly source: FlagPropertyFilter; readonly test: PropertyTest }[];
+  readonly rolloutPercentage: number | null;
+  /** The condition's variant override, when it names one of the flag's variants. */
+  readonly variant: string | null;
+}
+
+/**
+ * A flag prepared for evaluation: compiled once per flag version and reused for every request.
+ * Its results are interned (one frozen object per outcome), so evaluating allocates nothing and
+ * callers can cache what they derive from a result (such as its JSON) by identity.
+ */
+export interface CompiledFlag {
+  readonly definition: FlagDefinition;
+  /** Its place in a `FlagSet`: rollout bucket at 2 * slot, variant bucket at 2 * slot + 1. */
+  readonly slot: number;
+  readonly conditions: readonly CompiledCondition[];
+  /** Cumulative variant bounds, accumulated as posthog-node and the flags service do. */
+  readonly variants: readonly { readonly key: string; readonly upTo: number }[];
+  /** Interned results: matches by condition and variant; the rest by outcome slot (`outcomeSlot`). */
+  readonly matched: readonly Map<string | null, FlagResult>[];
+  readonly unmatched: (FlagResult | undefined)[];
+}
+
+export function compileFlag(flag: FlagDefinition, slot = 0): CompiledFlag {
+  const variantKeys = new Set((flag.filters.multivariate?.variants ?? []).map((v) => v.key));
+  let cumulative = 0;
+  return {
+    definition: flag,
+    slot,
+    conditions: flag.filters.groups.map((condition) => ({
+      aggregation: condition.aggregation_group_type_index ?? flag.filters.aggregation_group_type_index,
+      filters: condition.properties.map((source) => ({ source, test: compilePropertyTest(source) })),
+      rolloutPercentage: condition.rollout_percentage,
+      variant: condition.variant !== null && variantKeys.has(condition.variant) ? condition.variant : null,
+    })),
+    variants: (flag.filters.multivariate?.variants ?? []).map((v) => ({ key: v.key, upTo: (cumulative += v.rollout_percentage / 100) })),
+    matched: flag.filters.groups.map(() => new Map()),
+    unmatched: [],
+  };
 }
 
 export function evaluateFlag(flag: FlagDefinition, ctx: EvaluationContext): FlagResult {
-  if (!flag.active || flag.deleted) return result(flag, { code: 'flag_disabled', conditionIndex: null }, null, false);
+  return evaluateCompiledFlag(compileFlag(flag), ctx);
+}
+
+export function evaluateCompiledFlag(flag: CompiledFlag, ctx: EvaluationContext): FlagResult {
+  const { definition } = flag;
+  if (!definition.active || definition.deleted) return result(flag, 'flag_disabled', null, null, false);
   const now = ctx.now ?? new Date();
-  const flagAggregation = flag.filters.aggregation_group_type_index;
-  let best: Outcome | null = null;
+  let bestCode: FlagReasonCode | null = null;
+  let bestIndex: number | null = null;
   let skippedGroupCondition = false;
 
-  for (const [index, condition] of flag.filters.groups.entries()) {
-    const aggregation = condition.aggregation_group_type_index ?? flagAggregation;
-    const identifier = aggregation === null ? ctx.distinctId : groupKey(aggregation, ctx);
+  for (let index = 0; index < flag.conditions.length; index++) {
+    const condition = flag.conditions[index];
+    const identifier = condition.aggregation === null ? ctx.distinctId : groupKey(condition.aggregation, ctx);
     let code: FlagReasonCode;
     if (identifier === undefined) {
       skippedGroupCondition = true;
       code = 'no_group_type';
-    } else if (!condition.properties.every((filter) => matchProperty(filter, propertiesFor(filter, aggregation, ctx), now))) {
+    } else if (!condition.filters.every((f) => f.test(propertiesFor(f.source, condition.aggregation, ctx), now))) {
       code = 'no_condition_match';
-    } else if (!inRollout(flag.key, identifier, condition.rollout_percentage)) {
+    } else if (!inRollout(flag, identifier, condition.rolloutPercentage, ctx.buckets)) {
       code = 'out_of_rollout_bound';
     } else {
-      return result(flag, { code: 'condition_match', conditionIndex: index }, variantFor(flag, condition, identifier), true);
+      return result(flag, 'condition_match', index, variantFor(flag, condition, identifier, ctx.buckets), false);
     }
     // Ties go to the later condition, as in the flags service (`current <= new`).
-    if (best === null || REASON_RANK[code] >= REASON_RANK[best.code]) best = { code, conditionIndex: index };
+    if (bestCode === null || REASON_RANK[code] >= REASON_RANK[bestCode]) {
+      bestCode = code;
+      bestIndex = index;
+    }
   }
   // A flag without conditions matches nobody. (The flags service reports no_group_type here, an
   // artefact of seeding its search with the lowest reason; "no matching condition" is the truth.)
-  const outcome = best ?? { code: 'no_condition_match', conditionIndex: null };
-  return result(flag, outcome, null, false, outcome.code === 'no_condition_match' && skippedGroupCondition);
+  const code = bestCode ?? 'no_condition_match';
+  return result(flag, code, bestIndex, null, code === 'no_condition_match' && skippedGroupCondition);
 }
 
 /**
@@ -105,42 +209,69 @@ function propertiesFor(filter: FlagPropertyFilter, aggregation: number | null, c
 }
 
 /** Rollout null means everyone; otherwise in iff hash <= rollout/100 (spec 5.2). */
-function inRollout(key: string, identifier: string, rolloutPercentage: number | null): boolean {
+function inRollout(flag: CompiledFlag, identifier: string, rolloutPercentage: number | null, buckets: BucketCache | undefined): boolean {
   if (rolloutPercentage === null || rolloutPercentage === 100) return true;
-  return hash(key, identifier) <= rolloutPercentage / 100;
+  return bucket(flag, identifier, 0, buckets) <= rolloutPercentage / 100;
 }
 
-function variantFor(flag: FlagDefinition, condition: FlagCondition, identifier: string): string | null {
-  const variants: readonly FlagVariant[] = flag.filters.multivariate?.variants ?? [];
-  if (condition.variant !== null && variants.some((v) => v.key === condition.variant)) return condition.variant;
-  const bucket = hash(flag.key, identifier, 'variant');
-  // Accumulate exactly as posthog-node and the flags service do, so a bucket on a boundary
-  // falls on the same side.
-  let cumulative = 0;
-  for (const variant of variants) {
-    cumulative += variant.rollout_percentage / 100;
-    if (bucket < cumulative) return variant.key;
-  }
+function variantFor(flag: CompiledFlag, condition: CompiledCondition, identifier: string, buckets: BucketCache | undefined): string | null {
+  if (condition.variant !== null) return condition.variant;
+  if (flag.variants.length === 0) return null;
+  const value = bucket(flag, identifier, 1, buckets);
+  // A bucket on a boundary falls on the same side as in posthog-node and the flags service.
+  for (const variant of flag.variants) if (value < variant.upTo) return variant.key;
   return null;
 }
 
-function result(flag: FlagDefinition, outcome: Outcome, variant: string | null, enabled: boolean, groupsSkipped = false): FlagResult {
-  const payload = enabled ? (flag.filters.payloads[variant ?? 'true'] ?? null) : null;
-  return {
-    key: flag.key,
+/** The rollout (0) or variant (1) bucket, from the cache when the flag set has seen the identifier. */
+function bucket(flag: CompiledFlag, identifier: string, kind: 0 | 1, buckets: BucketCache | undefined): number {
+  const salt = kind === 0 ? '' : 'variant';
+  if (buckets === undefined) return hash(flag.definition.key, identifier, salt);
+  const row = buckets.row(identifier);
+  const slot = 2 * flag.slot + kind;
+  let value = row[slot];
+  if (Number.isNaN(value)) row[slot] = value = hash(flag.definition.key, identifier, salt);
+  return value;
+}
+
+/** The interned result for an outcome, built the first time that outcome occurs. */
+function result(flag: CompiledFlag, code: FlagReasonCode, conditionIndex: number | null, variant: string | null, groupsSkipped: boolean): FlagResult {
+  const matched = code === 'condition_match' ? flag.matched[conditionIndex ?? 0] : undefined;
+  const slot = outcomeSlot(flag, code, conditionIndex, groupsSkipped);
+  const interned = matched ? matched.get(variant) : flag.unmatched[slot];
+  if (interned !== undefined) return interned;
+  const { definition } = flag;
+  const enabled = code === 'condition_match';
+  const payload = enabled ? (definition.filters.payloads[variant ?? 'true'] ?? null) : null;
+  const built = deepFreeze({
+    key: definition.key,
     enabled,
     variant,
-    reason: { code: outcome.code, condition_index: outcome.conditionIndex, description: describe(outcome, groupsSkipped) },
+    reason: { code, condition_index: conditionIndex, description: describe(code, conditionIndex, groupsSkipped) },
     payload,
-    metadata: { id: flag.id, version: flag.version, description: null, payload },
-  };
+    metadata: { id: definition.id, version: definition.version, description: null, payload },
+  });
+  if (matched) matched.set(variant, built);
+  else flag.unmatched[slot] = built;
+  return built;
+}
+
+/** A small integer per (reason, condition index or none, groups skipped). */
+function outcomeSlot(flag: CompiledFlag, code: FlagReasonCode, conditionIndex: number | null, groupsSkipped: boolean): number {
+  const indexes = flag.conditions.length + 1;
+  return (REASON_RANK[code] * indexes + (conditionIndex ?? indexes - 1)) * 2 + (groupsSkipped ? 1 : 0);
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const inner of Object.values(value)) if (inner !== null && typeof inner === 'object') Object.freeze(inner);
+  return Object.freeze(value);
 }
 
 // The flags service's descriptions [rust/feature-flags api/types.rs `get_reason_description`].
-function describe(outcome: Outcome, groupsSkipped: boolean): string {
-  switch (outcome.code) {
+function describe(code: FlagReasonCode, conditionIndex: number | null, groupsSkipped: boolean): string {
+  switch (code) {
     case 'condition_match':
-      return `Matched condition set ${(outcome.conditionIndex ?? 0) + 1}`;
+      return `Matched condition set ${(conditionIndex ?? 0) + 1}`;
     case 'out_of_rollout_bound':
       return 'Out of rollout bound';
     case 'no_condition_match':
@@ -168,43 +299,65 @@ const MATCH_WHEN_ABSENT: ReadonlySet<string> = new Set(['is_not', 'not_icontains
 const NULL_COMPARING: ReadonlySet<string> = new Set(['exact', 'is_not', 'icontains', 'not_icontains', 'regex', 'not_regex']);
 
 export function matchProperty(filter: FlagPropertyFilter, properties: Readonly<Record<string, unknown>>, now: Date = new Date()): boolean {
-  const { operator } = filter;
-  const actual = Object.hasOwn(properties, filter.key) ? properties[filter.key] : undefined;
-  if (actual === undefined) return MATCH_WHEN_ABSENT.has(operator);
-  if (operator === 'is_set') return true;
-  if (operator === 'is_not_set') return false;
-  const target = filter.value;
-  if (target === null || target === undefined) return false;
-  if (actual === null && !NULL_COMPARING.has(operator)) return false;
+  return compilePropertyTest(filter)(properties, now);
+}
 
+/** The filter's test, with everything that depends only on the filter worked out beforehand. */
+function compilePropertyTest(filter: FlagPropertyFilter): PropertyTest {
+  const { key, operator } = filter;
+  const whenAbsent = MATCH_WHEN_ABSENT.has(operator);
+  if (operator === 'is_set' || operator === 'is_not_set') {
+    const whenPresent = operator === 'is_set';
+    return (properties) => (Object.hasOwn(properties, key) && properties[key] !== undefined ? whenPresent : whenAbsent);
+  }
+  const target = filter.value;
+  const test = target === null || target === undefined ? () => false : compileValueTest(operator, target);
+  const nullComparing = NULL_COMPARING.has(operator);
+  return (properties, now) => {
+    const actual = Object.hasOwn(properties, key) ? properties[key] : undefined;
+    if (actual === undefined) return whenAbsent;
+    if (actual === null && !nullComparing) return false;
+    return test(actual, now);
+  };
+}
+
+function compileValueTest(operator: FlagPropertyFilter['operator'], target: Scalar | Scalar[]): (actual: unknown, now: Date) => boolean {
   switch (operator) {
     case 'exact':
-      return exactMatch(target, actual);
-    case 'is_not':
-      return !exactMatch(target, actual);
+    case 'is_not': {
+      const matches = exactMatcher(target);
+      return operator === 'exact' ? matches : (actual) => !matches(actual);
+    }
     case 'icontains':
-      return asciiLowercase(String(actual)).includes(asciiLowercase(String(target)));
-    case 'not_icontains':
-      return !asciiLowercase(String(actual)).includes(asciiLowercase(String(target)));
+    case 'not_icontains': {
+      const needle = asciiLowercase(String(target));
+      const contains = (actual: unknown) => asciiLowercase(String(actual)).includes(needle);
+      return operator === 'icontains' ? contains : (actual) => !contains(actual);
+    }
     case 'regex':
     case 'not_regex': {
-      const matched = regexMatch(String(target), String(actual));
       // A pattern that does not compile matches nothing, under either operator.
-      if (matched === null) return false;
-      return operator === 'regex' ? matched : !matched;
+      const regex = compileRegex(String(target));
+      if (regex === null) return () => false;
+      return operator === 'regex' ? (actual) => regex.test(String(actual)) : (actual) => !regex.test(String(actual));
     }
     case 'gt':
     case 'gte':
     case 'lt':
     case 'lte':
-      return compare(actual, target, operator);
+      return (actual) => compare(actual, target, operator);
     case 'is_date_before':
     case 'is_date_after': {
-      const bound = filterDate(target, now);
-      const value = typeof actual === 'boolean' ? null : parseDate(actual);
-      if (bound === null || value === null) return false;
-      return operator === 'is_date_before' ? value < bound : value > bound;
+      const fixedBound = RELATIVE_DATE.test(String(target)) ? undefined : filterDate(target, new Date(0));
+      return (actual, now) => {
+        const bound = fixedBound === undefined ? filterDate(target, now) : fixedBound;
+        const value = typeof actual === 'boolean' ? null : parseDate(actual);
+        if (bound === null || value === null) return false;
+        return operator === 'is_date_before' ? value < bound : value > bound;
+      };
     }
+    default:
+      return () => false;
   }
 }
 
@@ -213,10 +366,13 @@ type Scalar = string | number | boolean;
 // "true"/"false" filter values (any case, or a list of them) compare truthiness, so ["true"]
 // matches a boolean true property and "True" alike [property_matching.rs `compute_exact_match`;
 // posthog-node does the same]. Otherwise text compares case-insensitively, any of a list.
-function exactMatch(target: Scalar | Scalar[], actual: unknown): boolean {
-  if (isTruthyOrFalsy(target)) return isTruthy(target) === isTruthy(actual);
-  const text = exactText(actual).toLowerCase();
-  return (Array.isArray(target) ? target : [target]).some((t) => exactText(t).toLowerCase() === text);
+function exactMatcher(target: Scalar | Scalar[]): (actual: unknown) => boolean {
+  if (isTruthyOrFalsy(target)) {
+    const truthy = isTruthy(target);
+    return (actual) => isTruthy(actual) === truthy;
+  }
+  const texts = new Set((Array.isArray(target) ? target : [target]).map((t) => exactText(t).toLowerCase()));
+  return (actual) => texts.has(exactText(actual).toLowerCase());
 }
 
 function isTruthyOrFalsy(value: unknown): boolean {
@@ -245,20 +401,22 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+const ASCII_UPPER = /[A-Z]/;
+const ASCII_UPPER_ALL = /[A-Z]/g;
+
 /** Both the flags service and posthog-node lowercase only ASCII letters for the contains operators. */
 function asciiLowercase(text: string): string {
-  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  return ASCII_UPPER.test(text) ? text.replace(ASCII_UPPER_ALL, (c) => c.toLowerCase()) : text;
 }
 
 /**
  * JavaScript regular expressions, with one concession to the flags service's Rust regex: leading
  * inline flags such as "(?i)" become RegExp flags. Null when the pattern does not compile.
  */
-function regexMatch(pattern: string, text: string): boolean | null {
+function compileRegex(pattern: string): RegExp | null {
   const inline = /^\(\?([ims]+)\)/.exec(pattern);
   try {
-    const regex = inline ? new RegExp(pattern.slice(inline[0].length), [...new Set(inline[1])].join('')) : new RegExp(pattern);
-    return regex.test(text);
+    return inline ? new RegExp(pattern.slice(inline[0].length), [...new Set(inline[1])].join('')) : new RegExp(pattern);
   } catch {
     return null;
   }

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { FeatureFlagRecord, Store } from '../store/store.js';
 import type { FlagDefinition, FlagFilters } from './flag-definition.js';
+import { FlagSet } from './evaluate-flag.js';
 
 /** A stored flag as PostHog's definition JSON; filters were validated when the flag was saved. */
 export function toDefinition(f: FeatureFlagRecord): FlagDefinition {
@@ -23,6 +24,8 @@ interface ProjectFlags {
   readonly flags: FeatureFlagRecord[];
   /** Definitions of the flags not deleted, built once per change. */
   readonly definitions: FlagDefinition[];
+  /** The same, compiled for evaluation. */
+  readonly compiled: FlagSet;
   /** Changes with every save; part of the local-evaluation ETag. */
   readonly revision: string;
 }
@@ -36,11 +39,10 @@ export class FlagRegistry {
   private load(projectId: number): Promise<ProjectFlags> {
     let entry = this.cache.get(projectId);
     if (!entry) {
-      entry = this.store.listFeatureFlags(projectId).then((flags) => ({
-        flags,
-        definitions: flags.filter((f) => !f.deleted).map(toDefinition),
-        revision: revisionOf(flags),
-      }));
+      entry = this.store.listFeatureFlags(projectId).then((flags) => {
+        const definitions = flags.filter((f) => !f.deleted).map(toDefinition);
+        return { flags, definitions, compiled: new FlagSet(definitions), revision: revisionOf(flags) };
+      });
       entry.catch(() => this.cache.delete(projectId));
       this.cache.set(projectId, entry);
     }
@@ -54,6 +56,10 @@ export class FlagRegistry {
 
   async definitions(projectId: number): Promise<FlagDefinition[]> {
     return (await this.load(projectId)).definitions;
+  }
+
+  async compiled(projectId: number): Promise<FlagSet> {
+    return (await this.load(projectId)).compiled;
   }
 
   async revision(projectId: number): Promise<string> {

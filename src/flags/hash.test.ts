@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { hash, holdoutHash } from './hash.js';
+import { hash, holdoutHash, referenceHash } from './hash.js';
 
 interface Vectors {
   cases: { key: string; identifier: string; rollout_hash: number; variant_hash: number }[];
@@ -35,4 +35,19 @@ describe('flag hashing is bit-identical to posthog-node 5.70.0', () => {
       expect(value).toBeLessThanOrEqual(1);
     }
   });
+
+  it('takes the single-block path and the node:crypto path to the same bucket, at every length and for non-ASCII text', () => {
+    const alphabet = 'abcXYZ019-_.:@ é😀';
+    let seed = 12345;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let length = 0; length <= 80; length++) {
+      for (let n = 0; n < 20; n++) {
+        let identifier = '';
+        for (let i = 0; i < length; i++) identifier += alphabet[Math.floor(random() * (n % 2 === 0 ? 14 : alphabet.length))];
+        for (const salt of ['', 'variant']) expect(hash('flag-key', identifier, salt)).toBe(referenceHash(`flag-key.${identifier}${salt}`));
+        expect(holdoutHash(identifier)).toBe(referenceHash(`holdout-${identifier}`));
+      }
+    }
+  });
 });
+
