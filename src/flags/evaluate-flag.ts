@@ -17,8 +17,6 @@ export interface EvaluationContext {
   readonly groupProperties: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** The clock for relative date filters ("-7d"); the current time when absent. */
   readonly now?: Date;
-  /** Buckets already computed for these flags, when they belong to a `FlagSet`. */
-  readonly buckets?: BucketCache;
 }
 
 /**
@@ -65,11 +63,19 @@ export class BucketCache {
 /** Flags compiled together, sharing one bucket cache (32 MB at most, 10,000 identifiers at 200 flags). */
 export class FlagSet {
   readonly flags: readonly CompiledFlag[];
-  readonly buckets: BucketCache;
+  private readonly buckets: BucketCache;
 
   constructor(definitions: readonly FlagDefinition[]) {
     this.flags = definitions.map((definition, index) => compileFlag(definition, index));
     this.buckets = new BucketCache(2 * Math.max(1, definitions.length), Math.max(1000, Math.floor(2 ** 25 / (16 * Math.max(1, definitions.length)))));
+  }
+
+  /** Every flag of the set, or those whose keys are wanted, in the set's order. */
+  evaluate(ctx: EvaluationContext, wantedKeys?: ReadonlySet<string>): FlagResult[] {
+    const prepared = prepareContext(ctx, this.buckets);
+    const results: FlagResult[] = [];
+    for (const flag of this.flags) if (!wantedKeys || wantedKeys.has(flag.definition.key)) results.push(evaluatePrepared(flag, prepared));
+    return results;
   }
 }
 
@@ -98,10 +104,19 @@ const REASON_RANK: Record<FlagReasonCode, number> = {
 /** A property filter prepared once: its values parsed, its pattern compiled. */
 type PropertyTest = (properties: Readonly<Record<string, unknown>>, now: Date) => boolean;
 
+interface CompiledFilter {
+  /**
+   * Whose properties the filter reads: the person's (null), or a group type's [flag_matching.rs
+   * `resolve_for_filter`]: its own group_type_index, else the condition's aggregation.
+   */
+  readonly groupTypeIndex: number | null;
+  readonly test: PropertyTest;
+}
+
 interface CompiledCondition {
   /** The group type index the condition buckets by; null for persons. */
   readonly aggregation: number | null;
-  readonly filters: readonly { readonly source: FlagPropertyFilter; readonly test: PropertyTest }[];
+  readonly filters: readonly CompiledFilter[];
   readonly rolloutPercentage: number | null;
   /** The condition's variant override, when it names one of the flag's variants. */
   readonly variant: string | null;
@@ -130,12 +145,18 @@ export function compileFlag(flag: FlagDefinition, slot = 0): CompiledFlag {
   return {
     definition: flag,
     slot,
-    conditions: flag.filters.groups.map((condition) => ({
-      aggregation: condition.aggregation_group_type_index ?? flag.filters.aggregation_group_type_index,
-      filters: condition.properties.map((source) => ({ source, test: compilePropertyTest(source) })),
-      rolloutPercentage: condition.rollout_percentage,
-      variant: condition.variant !== null && variantKeys.has(condition.variant) ? condition.variant : null,
-    })),
+    conditions: flag.filters.groups.map((condition) => {
+      const aggregation = condition.aggregation_group_type_index ?? flag.filters.aggregation_group_type_index;
+      return {
+        aggregation,
+        filters: condition.properties.map((filter) => ({
+          groupTypeIndex: filter.type === 'person' ? null : (filter.group_type_index ?? aggregation),
+          test: compilePropertyTest(filter),
+        })),
+        rolloutPercentage: condition.rollout_percentage,
+        variant: condition.variant !== null && variantKeys.has(condition.variant) ? condition.variant : null,
+      };
+    }),
     variants: (flag.filters.multivariate?.variants ?? []).map((v) => ({ key: v.key, upTo: (cumulative += v.rollout_percentage / 100) })),
     matched: flag.filters.groups.map(() => new Map()),
     unmatched: [],
@@ -143,25 +164,61 @@ export function compileFlag(flag: FlagDefinition, slot = 0): CompiledFlag {
 }
 
 export function evaluateFlag(flag: FlagDefinition, ctx: EvaluationContext): FlagResult {
-  return evaluateCompiledFlag(compileFlag(flag), ctx);
+  return evaluatePrepared(compileFlag(flag), prepareContext(ctx, undefined));
 }
 
-export function evaluateCompiledFlag(flag: CompiledFlag, ctx: EvaluationContext): FlagResult {
+/** The request's context resolved once for all flags: group keys and properties by type index. */
+interface PreparedContext {
+  readonly distinctId: string;
+  readonly personProperties: Readonly<Record<string, unknown>>;
+  /** By group type index: the request's usable group key, or undefined. */
+  readonly groupKeys: readonly (string | undefined)[];
+  /** By group type index: the group's properties, or none. */
+  readonly groupProperties: readonly Readonly<Record<string, unknown>>[];
+  readonly now: Date;
+  readonly buckets: BucketCache | undefined;
+}
+
+const NO_PROPERTIES: Readonly<Record<string, unknown>> = Object.freeze({});
+
+function prepareContext(ctx: EvaluationContext, buckets: BucketCache | undefined): PreparedContext {
+  const groupKeys: (string | undefined)[] = [];
+  const groupProperties: Readonly<Record<string, unknown>>[] = [];
+  for (const [index, typeName] of Object.entries(ctx.groupTypeMapping)) {
+    groupKeys[Number(index)] = groupKey(typeName, ctx);
+    groupProperties[Number(index)] = Object.hasOwn(ctx.groupProperties, typeName) ? ctx.groupProperties[typeName] : NO_PROPERTIES;
+  }
+  return { distinctId: ctx.distinctId, personProperties: ctx.personProperties, groupKeys, groupProperties, now: ctx.now ?? new Date(), buckets };
+}
+
+/**
+ * The group key the request sent for a group type, or undefined when it did not send a usable
+ * one: a non-empty string or a number [flag_matching.rs: `has_group_key`].
+ */
+function groupKey(typeName: string, ctx: EvaluationContext): string | undefined {
+  if (!Object.hasOwn(ctx.groups, typeName)) return undefined;
+  const key: unknown = ctx.groups[typeName];
+  if (typeof key === 'string') return key === '' ? undefined : key;
+  if (typeof key === 'number' && Number.isFinite(key)) return String(key);
+  return undefined;
+}
+
+function evaluatePrepared(flag: CompiledFlag, ctx: PreparedContext): FlagResult {
   const { definition } = flag;
   if (!definition.active || definition.deleted) return result(flag, 'flag_disabled', null, null, false);
-  const now = ctx.now ?? new Date();
   let bestCode: FlagReasonCode | null = null;
   let bestIndex: number | null = null;
   let skippedGroupCondition = false;
 
   for (let index = 0; index < flag.conditions.length; index++) {
     const condition = flag.conditions[index];
-    const identifier = condition.aggregation === null ? ctx.distinctId : groupKey(condition.aggregation, ctx);
+    // An index the project has no group type for has no key either.
+    const identifier = condition.aggregation === null ? ctx.distinctId : ctx.groupKeys[condition.aggregation];
     let code: FlagReasonCode;
     if (identifier === undefined) {
       skippedGroupCondition = true;
       code = 'no_group_type';
-    } else if (!condition.filters.every((f) => f.test(propertiesFor(f.source, condition.aggregation, ctx), now))) {
+    } else if (!matchesAll(condition.filters, ctx)) {
       code = 'no_condition_match';
     } else if (!inRollout(flag, identifier, condition.rolloutPercentage, ctx.buckets)) {
       code = 'out_of_rollout_bound';
@@ -180,32 +237,12 @@ export function evaluateCompiledFlag(flag: CompiledFlag, ctx: EvaluationContext)
   return result(flag, code, bestIndex, null, code === 'no_condition_match' && skippedGroupCondition);
 }
 
-/**
- * The group key for a group-aggregated condition, or undefined when the request did not send a
- * usable one: a non-empty string or a number [flag_matching.rs: `has_group_key`]. An index the
- * project has no group type for cannot have a key either.
- */
-function groupKey(index: number, ctx: EvaluationContext): string | undefined {
-  const typeName = ctx.groupTypeMapping[index];
-  if (typeName === undefined || !Object.hasOwn(ctx.groups, typeName)) return undefined;
-  const key: unknown = ctx.groups[typeName];
-  if (typeof key === 'string') return key === '' ? undefined : key;
-  if (typeof key === 'number' && Number.isFinite(key)) return String(key);
-  return undefined;
-}
-
-const NO_PROPERTIES: Readonly<Record<string, unknown>> = Object.freeze({});
-
-/**
- * Each filter reads its own source: person filters the person, group filters the group of their
- * own group_type_index, else of the condition's aggregation [flag_matching.rs `resolve_for_filter`].
- */
-function propertiesFor(filter: FlagPropertyFilter, aggregation: number | null, ctx: EvaluationContext): Readonly<Record<string, unknown>> {
-  if (filter.type === 'person') return ctx.personProperties;
-  const index = filter.group_type_index ?? aggregation;
-  const typeName = index === null ? undefined : ctx.groupTypeMapping[index];
-  if (typeName === undefined || !Object.hasOwn(ctx.groupProperties, typeName)) return NO_PROPERTIES;
-  return ctx.groupProperties[typeName];
+function matchesAll(filters: readonly CompiledFilter[], ctx: PreparedContext): boolean {
+  for (const filter of filters) {
+    const properties = filter.groupTypeIndex === null ? ctx.personProperties : (ctx.groupProperties[filter.groupTypeIndex] ?? NO_PROPERTIES);
+    if (!filter.test(properties, ctx.now)) return false;
+  }
+  return true;
 }
 
 /** Rollout null means everyone; otherwise in iff hash <= rollout/100 (spec 5.2). */

@@ -9,7 +9,7 @@ import type { IngestQueue } from '../ingest/ingest-queue.js';
 import { groupId, type ProjectState } from '../ingest/project-state.js';
 import { firstHeader, useRawBodies, type RawBodyRouteConfig } from '../ingest/raw-body.js';
 import type { Properties } from '../store/store.js';
-import { evaluateCompiledFlag, type FlagResult } from './evaluate-flag.js';
+import type { FlagResult } from './evaluate-flag.js';
 import type { FlagRegistry } from './flag-registry.js';
 
 export interface FlagEndpointsDeps {
@@ -93,13 +93,8 @@ async function evaluateAll(request: FlagsRequest, deps: FlagEndpointsDeps): Prom
   const groupTypeMapping: Record<number, string> = {};
   for (const [index, type] of state.groupTypesByIndex) groupTypeMapping[index] = type.groupType;
   const flagSet = await deps.flags.compiled(state.project.id);
-  const context = { distinctId: request.distinctId, groups: request.groups, groupTypeMapping, personProperties, groupProperties, now: new Date(), buckets: flagSet.buckets };
-  let flags = flagSet.flags;
-  if (request.flagKeys) {
-    const wanted = new Set(request.flagKeys);
-    flags = flags.filter((f) => wanted.has(f.definition.key));
-  }
-  return flags.map((flag) => evaluateCompiledFlag(flag, context));
+  const context = { distinctId: request.distinctId, groups: request.groups, groupTypeMapping, personProperties, groupProperties, now: new Date() };
+  return flagSet.evaluate(context, request.flagKeys ? new Set(request.flagKeys) : undefined);
 }
 
 const flagValue = (r: FlagResult) => (r.enabled ? (r.variant ?? true) : false);
