@@ -165,6 +165,31 @@ describe('flag evaluation', () => {
     expect(withConfig.supportedCompression).toEqual(['gzip', 'gzip-js']);
   });
 
+  it('answers only the flag_keys asked for', async () => {
+    const res = await fetch(`${server.url}/flags/?v=2`, {
+      method: 'POST',
+      body: JSON.stringify({ token: server.token, distinct_id: 'user-1', groups: { company: 'co_0' }, flag_keys: ['pricing-test', 'no-such-flag'] }),
+    });
+    expect(Object.keys((await res.json()).flags)).toEqual(['pricing-test']);
+  });
+
+  it('gives each of many concurrent requests its own whole answer (answer buffers are reused)', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 300 }, async (_, i) => {
+        const company = COMPANIES[i % COMPANIES.length];
+        const res = await fetch(`${server.url}/flags/?v=2`, {
+          method: 'POST',
+          body: JSON.stringify({ token: server.token, distinct_id: `concurrent-${i}`, groups: { company } }),
+        });
+        return { company, body: (await res.json()) as { flags: Record<string, { enabled: boolean; variant: string | null }> } };
+      }),
+    );
+    for (const { company, body } of answers) {
+      expect(body.flags['pricing-test'].variant).toBe(bucket('pricing-test', company, 'variant') < 0.5 ? 'control' : 'test');
+      expect(body.flags['new-billing'].enabled).toBe(proCompanies.includes(company) && bucket('new-billing', company) <= 0.3);
+    }
+  });
+
   it('reads gzip and base64 form bodies, and answers bad requests with 4xx', async () => {
     const body = JSON.stringify({ token: server.token, distinct_id: 'user-1' });
     const { gzipSync } = await import('node:zlib');

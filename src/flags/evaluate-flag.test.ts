@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { evaluateFlag, matchProperty, type EvaluationContext } from './evaluate-flag.js';
+import { evaluateFlag, FlagSet, matchProperty, type EvaluationContext } from './evaluate-flag.js';
 import { flagDefinitionSchema, type FlagDefinition, type FlagDefinitionInput, type FlagPropertyFilter } from './flag-definition.js';
 import { fixtureContext, fixtureFlag, loadFlagFixtures } from './flag-fixtures.test-helper.js';
 
@@ -64,6 +64,36 @@ describe('bucketing matches posthog-node 5.70.0 (flag-hashing vectors)', () => {
   it.each(cases)('%s gives "%s" the variant posthog-node gives', (_key, _id, c) => {
     const flag = flagWith({ groups: [{ properties: [] }], multivariate: { variants: vectors.variants } }, c.key);
     expect(evaluateFlag(flag, context({ distinctId: c.identifier })).variant).toBe(c.variant);
+  });
+});
+
+describe('FlagSet (compiled flags with a bucket cache, as /flags evaluates them)', () => {
+  const fixtures = loadFlagFixtures();
+
+  it('answers every fixture as evaluateFlag does, the same objects for the same outcome', () => {
+    // Fixtures reuse keys, so each is picked from the set's answers by its position.
+    const set = new FlagSet(fixtures.map(fixtureFlag));
+    fixtures.forEach((fixture, i) => {
+      const result = set.evaluate(fixtureContext(fixture))[i];
+      expect(result).toEqual(evaluateFlag(fixtureFlag(fixture), fixtureContext(fixture)));
+      expect(set.evaluate(fixtureContext(fixture))[i]).toBe(result);
+    });
+  });
+
+  it('keeps answering as evaluateFlag does while its bucket cache drops identifiers', () => {
+    const flags = [
+      flagWith({ groups: [{ properties: [], rollout_percentage: 37 }], multivariate: { variants: vectors.variants } }, 'person-rollout'),
+      flagWith({ aggregation_group_type_index: 0, groups: [{ properties: [], rollout_percentage: 61 }] }, 'company-rollout'),
+      flagWith({ groups: [{ properties: [], rollout_percentage: 80 }, { properties: [], rollout_percentage: 20, aggregation_group_type_index: 0 }] }, 'mixed'),
+    ];
+    // Three identifiers fit; 40 persons and 15 companies, asked in an order that revisits them.
+    const set = new FlagSet(flags, 3);
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 40; i++) {
+        const ctx = companyContext(`company-${(i * 7 + round) % 15}`, { plan: 'pro' }, `person-${(i * 13 + round * 5) % 40}`);
+        expect(set.evaluate(ctx)).toEqual(flags.map((flag) => evaluateFlag(flag, ctx)));
+      }
+    }
   });
 });
 

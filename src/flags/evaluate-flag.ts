@@ -22,8 +22,9 @@ export interface EvaluationContext {
 /**
  * Rollout and variant buckets by identifier, for one set of compiled flags: the same person or
  * group asks for flags again and again, and SHA-1 is the largest part of evaluating a flag. A
- * bucket depends only on the flag key and identifier, so entries never go stale; the least
- * recently used identifiers are dropped past `capacity`.
+ * bucket depends only on the flag key and identifier, so entries never go stale; past `capacity`
+ * the identifiers first seen longest ago are dropped (an identifier still in use is simply
+ * hashed again; moving it up on every hit would cost more than that).
  */
 export class BucketCache {
   private readonly rows = new Map<string, Float64Array>();
@@ -52,10 +53,8 @@ export class BucketCache {
     if (row === undefined) {
       if (this.rows.size >= this.capacity) this.rows.delete(this.rows.keys().next().value as string);
       row = new Float64Array(this.slots).fill(NaN);
-    } else {
-      this.rows.delete(identifier);
+      this.rows.set(identifier, row);
     }
-    this.rows.set(identifier, row);
     return row;
   }
 }
@@ -65,9 +64,9 @@ export class FlagSet {
   readonly flags: readonly CompiledFlag[];
   private readonly buckets: BucketCache;
 
-  constructor(definitions: readonly FlagDefinition[]) {
+  constructor(definitions: readonly FlagDefinition[], bucketCapacity = Math.max(1000, Math.floor(2 ** 25 / (16 * Math.max(1, definitions.length))))) {
     this.flags = definitions.map((definition, index) => compileFlag(definition, index));
-    this.buckets = new BucketCache(2 * Math.max(1, definitions.length), Math.max(1000, Math.floor(2 ** 25 / (16 * Math.max(1, definitions.length)))));
+    this.buckets = new BucketCache(2 * Math.max(1, definitions.length), bucketCapacity);
   }
 
   /** Every flag of the set, or those whose keys are wanted, in the set's order. */
