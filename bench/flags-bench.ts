@@ -2,6 +2,7 @@
 // with $set, and 200 active flags (100 person flags, 100 group flags by company) created through
 // the management API; then `concurrency` clients, each with one request in flight, POST
 // /flags/?v=2 bodies shaped like posthog-js / posthog-node's for a fixed duration.
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { TestServer } from '../test/support/server.js';
 import { formatInt, type ResultRow } from './report.js';
@@ -242,6 +243,8 @@ export interface FlagsResult {
   readonly clientCpuSeconds: number;
   readonly serverRssPeak: number;
   readonly serverRssEnd: number;
+  /** Requests/s of a bare server answering a fixed body as big, measured right after. */
+  readonly baselineRequestsPerSecond: number;
 }
 
 /** Warm-up, then `durationSeconds` of closed-loop load from `concurrency` clients. */
@@ -325,6 +328,7 @@ export async function runFlagsBench(server: TestServer, options: FlagsBenchOptio
   await running;
   for (const connection of connections) connection.close();
   const memory = readProcessMemory(server.pid);
+  const baselineRequestsPerSecond = await measureBaseline(ok > 0 ? responseBytes / ok : 1, options.concurrency, 3);
   latencies.sort((a, b) => a - b);
   return {
     flags: setup.flags,
@@ -345,7 +349,48 @@ export async function runFlagsBench(server: TestServer, options: FlagsBenchOptio
     clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6,
     serverRssPeak: Math.max(memory?.peakRss ?? 0, sampledPeak),
     serverRssEnd: memory?.rss ?? 0,
+    baselineRequestsPerSecond,
   };
+}
+
+// A bare node:http server answering a fixed body of the same size: what this machine can do
+// right now for answers this big, with the same client. The machine's speed is not constant
+// (a shared VM can halve it for minutes), so /flags figures are best read against this one.
+const BASELINE_SERVER = `
+const http = require('node:http');
+const body = Buffer.alloc(Number(process.argv[1]), 'x');
+const server = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }); res.end(body); });
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+`;
+
+/** Requests/s of the baseline server with `concurrency` clients for `seconds`. */
+export async function measureBaseline(responseBytes: number, concurrency: number, seconds: number): Promise<number> {
+  const child = spawn(process.execPath, ['-e', BASELINE_SERVER, String(Math.round(responseBytes))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+      child.once('exit', (code) => reject(new Error(`baseline server exited with ${code}`)));
+    });
+    const url = new URL(`http://127.0.0.1:${port}/flags/?v=2`);
+    const request = postRequestBytes(url, '{"token":"baseline","distinct_id":"baseline"}');
+    const connections = Array.from({ length: concurrency }, () => new RawHttpConnection(url));
+    let answered = 0;
+    const end = performance.now() + seconds * 1000;
+    const started = performance.now();
+    await Promise.all(
+      connections.map(async (connection) => {
+        while (performance.now() < end) if ((await connection.request(request)).status === 200) answered++;
+      }),
+    );
+    const rate = answered / ((performance.now() - started) / 1000);
+    for (const connection of connections) connection.close();
+    return rate;
+  } finally {
+    child.kill();
+  }
 }
 
 export function flagsTargetMet(r: FlagsResult): boolean {
@@ -373,6 +418,10 @@ export function flagsRows(r: FlagsResult, options: FlagsBenchOptions): ResultRow
     row('server threads waiting for a CPU', `${r.serverRunQueueWaitSeconds.toFixed(1)} s (run queue; high = machine busy)`),
     row('bench client CPU', `${r.clientCpuSeconds.toFixed(1)} s (shares the machine with the server)`),
     row('server RSS peak / at end', `${mib(r.serverRssPeak)} / ${mib(r.serverRssEnd)}`),
+    row(
+      'machine baseline (same client)',
+      `${formatInt(r.baselineRequestsPerSecond)} req/s from a bare node:http server sending a fixed ${formatInt(r.responseBytes)} B answer, measured just after`,
+    ),
     row(
       `target >= ${formatInt(FLAGS_TARGET.requestsPerSecond)} req/s and p99 < ${FLAGS_TARGET.p99Ms} ms`,
       flagsTargetMet(r) ? 'met' : 'NOT met',
