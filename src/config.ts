@@ -19,6 +19,10 @@ const configSchema = z.object({
   // Group type slots per project. PostHog allows 5 (indexes 0..4); the events table has
   // one key column per slot, so this is also the number of $group_N columns.
   PRICKLE_MAX_GROUP_TYPES: z.coerce.number().int().min(1).max(5).default(5),
+  // The web app's first user, created at the first start (the password is generated and printed
+  // once when not given).
+  PRICKLE_ADMIN_EMAIL: z.string().trim().regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address').max(320).default('admin@localhost'),
+  PRICKLE_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').max(1000).optional(),
   PRICKLE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -29,6 +33,8 @@ export interface Config {
   readonly projectToken: string | undefined;
   readonly personalApiKey: string | undefined;
   readonly maxGroupTypes: number;
+  readonly adminEmail: string;
+  readonly adminPassword: string | undefined;
   readonly logLevel: string;
   /** Largest accepted request body on /batch, in bytes (20 MB, as PostHog's capture). */
   readonly batchBodyLimit: number;
@@ -58,6 +64,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     projectToken: v.PRICKLE_PROJECT_TOKEN,
     personalApiKey: v.PRICKLE_PERSONAL_API_KEY,
     maxGroupTypes: v.PRICKLE_MAX_GROUP_TYPES,
+    adminEmail: v.PRICKLE_ADMIN_EMAIL,
+    adminPassword: v.PRICKLE_ADMIN_PASSWORD,
     logLevel: v.PRICKLE_LOG_LEVEL,
     batchBodyLimit: 20 * 1024 * 1024,
     eventBodyLimit: 2 * 1024 * 1024,

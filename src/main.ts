@@ -1,4 +1,5 @@
 // Entry point: `npm start`.
+import { randomBytes } from 'node:crypto';
 import { generateSecret } from './api/auth.js';
 import { createProject } from './api/project-routes.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
   }
 
   const store = await openStore({ dataDir: config.dataDir });
-  const { app, queue } = await buildServer(config, store);
+  const { app, queue, users } = await buildServer(config, store);
 
   if ((await store.listProjects()).length === 0) {
     const token = config.projectToken ?? generateSecret('phc');
@@ -37,6 +38,16 @@ async function main(): Promise<void> {
         ].join('\n'),
       );
     }
+  }
+
+  if ((await users.count()) === 0) {
+    const password = config.adminPassword ?? randomBytes(12).toString('base64url');
+    await users.create(config.adminEmail, password);
+    console.log(
+      config.adminPassword
+        ? `Created the web app user ${config.adminEmail} (password from PRICKLE_ADMIN_PASSWORD).`
+        : ['', `Created the web app user ${config.adminEmail}.`, `  Password: ${password}`, 'Save it now: it is not shown again.', ''].join('\n'),
+    );
   }
 
   let stopping = false;

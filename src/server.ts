@@ -1,10 +1,13 @@
 // Builds the HTTP server: capture, private API, health, errors, CORS.
+import fastifyCookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import { Auth } from './api/auth.js';
 import { registerFlagRoutes } from './api/flag-routes.js';
 import { registerGroupRoutes } from './api/group-routes.js';
 import { registerProjectRoutes } from './api/project-routes.js';
 import { registerQueryRoutes } from './api/query-routes.js';
+import { registerSessionRoutes } from './api/session-routes.js';
+import { Users } from './api/users.js';
 import type { Config } from './config.js';
 import { HttpError } from './errors.js';
 import { registerFlagEndpoints } from './flags/flag-endpoints.js';
@@ -13,11 +16,13 @@ import { registerCaptureRoutes } from './ingest/capture-routes.js';
 import { DecoderPool } from './ingest/decoder-pool.js';
 import { IngestQueue } from './ingest/ingest-queue.js';
 import type { Store } from './store/store.js';
+import { registerWebApp } from './web/serve-app.js';
 
 export interface Server {
   readonly app: FastifyInstance;
   readonly queue: IngestQueue;
   readonly auth: Auth;
+  readonly users: Users;
 }
 
 /** Maps framework errors (body too large, bad JSON, unsupported type) to our error codes. */
@@ -47,7 +52,9 @@ export async function buildServer(config: Config, store: Store): Promise<Server>
   const queue = await IngestQueue.open(store, config.maxGroupTypes, app.log);
   const decoder = new DecoderPool();
   app.addHook('onClose', () => decoder.close());
-  const auth = new Auth(store);
+  const users = new Users(store);
+  const auth = new Auth(store, { users, projectIds: () => queue.projectIds() });
+  await app.register(fastifyCookie);
 
   // Permissive CORS, as PostHog: SDKs and proxies send credentials and odd headers.
   app.addHook('onRequest', async (req, reply) => {
@@ -72,7 +79,9 @@ export async function buildServer(config: Config, store: Store): Promise<Server>
     const generic = new HttpError('error', `A server error occurred (request ${req.id}).`);
     return reply.code(generic.status).send(generic.toBody());
   });
+  const servePage = await registerWebApp(app);
   app.setNotFoundHandler((req, reply) => {
+    if (servePage(req, reply)) return reply;
     const error = new HttpError('not_found', `No route for ${req.method} ${req.url.split('?')[0]}.`);
     return reply.code(error.status).send(error.toBody());
   });
@@ -80,11 +89,12 @@ export async function buildServer(config: Config, store: Store): Promise<Server>
   app.get('/_health', async () => ({ status: 'ok' }));
   await registerCaptureRoutes(app, { queue, decoder, auth, eventBodyLimit: config.eventBodyLimit, batchBodyLimit: config.batchBodyLimit });
   const deps = { store, queue, auth, maxGroupTypes: config.maxGroupTypes };
+  registerSessionRoutes(app, { ...deps, users });
   registerGroupRoutes(app, deps);
   registerProjectRoutes(app, deps);
   registerQueryRoutes(app, deps);
   const flags = new FlagRegistry(store);
   registerFlagRoutes(app, { flags, auth, maxGroupTypes: config.maxGroupTypes });
   await registerFlagEndpoints(app, { flags, queue, auth, bodyLimit: config.eventBodyLimit });
-  return { app, queue, auth };
+  return { app, queue, auth, users };
 }

@@ -70,7 +70,7 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRoutesD
 
   const createBody = z.object({ name: z.string().trim().min(1, { error: 'must not be empty' }).max(200) });
   app.post('/api/projects', async (req, reply) => {
-    await auth.authenticate(req);
+    await auth.principal(req);
     const { name } = parseInput(createBody, req.body);
     const personalApiKey = generateSecret('phx');
     const created = await createProject(store, queue, name, generateSecret('phc'), personalApiKey);
@@ -79,8 +79,7 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRoutesD
   });
 
   app.get('/api/projects', async (req) => {
-    const key = await auth.authenticate(req);
-    const results = [serializeProject(projectRecord(key.projectId))];
+    const results = auth.projectIdsOf(await auth.principal(req)).map((id) => serializeProject(projectRecord(id)));
     return { count: results.length, next: null, previous: null, results };
   });
 

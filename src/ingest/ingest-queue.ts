@@ -56,6 +56,11 @@ export class IngestQueue {
     return this.state.project(projectId);
   }
 
+  /** Every project's id, lowest first. */
+  projectIds(): number[] {
+    return this.state.projectIds();
+  }
+
   /** Replaces a project's settings (name, time zone) in memory. Call inside exclusive(). */
   updateProject(project: Project): void {
     const state = this.state.project(project.id);

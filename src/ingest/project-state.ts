@@ -105,4 +105,9 @@ export class IngestStateIndex {
   projectByToken(token: string): ProjectState | undefined {
     return this.byToken.get(token);
   }
+
+  /** Every project's id, lowest first. */
+  projectIds(): number[] {
+    return [...this.byId.keys()].sort((a, b) => a - b);
+  }
 }

@@ -181,6 +181,36 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.listFeatureFlags(2)).toEqual([]);
     });
 
+    it('keeps web app documents by kind and id, per project or instance-wide', async () => {
+      const doc = (kind: 'user' | 'insight', id: string, projectId: number | null, updated: string) => ({
+        kind, id, projectId, body: { name: id, nested: { n: 1 } }, createdAt: at('2026-01-01T00:00:00Z'), updatedAt: at(updated),
+      });
+      await store.putDocument(doc('user', 'a@b.c', null, '2026-01-01T00:00:00Z'));
+      await store.putDocument(doc('insight', 'i1', 1, '2026-01-02T00:00:00Z'));
+      await store.putDocument(doc('insight', 'i2', 1, '2026-01-03T00:00:00Z'));
+      await store.putDocument(doc('insight', 'i3', 2, '2026-01-04T00:00:00Z'));
+      await store.putDocument({ ...doc('insight', 'i1', 1, '2026-01-05T00:00:00Z'), body: { name: 'renamed' } });
+      expect((await store.getDocument('user', 'a@b.c'))?.body).toEqual({ name: 'a@b.c', nested: { n: 1 } });
+      expect(await store.getDocument('insight', 'a@b.c')).toBeNull();
+      expect((await store.listDocuments('insight', 1)).map((d) => [d.id, d.body.name])).toEqual([['i1', 'renamed'], ['i2', 'i2']]);
+      expect((await store.listDocuments('insight')).map((d) => d.id)).toEqual(['i1', 'i3', 'i2']);
+      expect(await store.deleteDocument('insight', 'i2')).toBe(true);
+      expect(await store.deleteDocument('insight', 'i2')).toBe(false);
+      expect((await store.listDocuments('insight', 1)).map((d) => d.id)).toEqual(['i1']);
+    });
+
+    it('lists and deletes personal API keys per project', async () => {
+      const key = (id: string, projectId: number, created: string) => ({ id, projectId, label: id, secretHash: `hash-${id}`, maskValue: 'phx_...', createdAt: at(created) });
+      await store.createPersonalApiKey(key('k2', 1, '2026-01-02T00:00:00Z'));
+      await store.createPersonalApiKey(key('k1', 1, '2026-01-01T00:00:00Z'));
+      await store.createPersonalApiKey(key('k3', 2, '2026-01-01T00:00:00Z'));
+      expect((await store.listPersonalApiKeys(1)).map((k) => k.id)).toEqual(['k1', 'k2']);
+      expect(await store.deletePersonalApiKey(2, 'k1')).toBe(false);
+      expect(await store.deletePersonalApiKey(1, 'k1')).toBe(true);
+      expect(await store.findPersonalApiKey('hash-k1')).toBeNull();
+      expect((await store.listPersonalApiKeys(1)).map((k) => k.id)).toEqual(['k2']);
+    });
+
     it('counts group property values', async () => {
       await store.commitIngest({
         ...emptyCommit,

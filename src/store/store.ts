@@ -25,6 +25,22 @@ export interface PersonalApiKey {
   readonly createdAt: Date;
 }
 
+/** What the web app keeps besides analytics data: users, sign-in sessions, saved insights. */
+export type DocumentKind = 'user' | 'session' | 'insight';
+
+/**
+ * One such record, its fields as JSON in `body`. `id` is unique per kind (an email for users, a
+ * token hash for sessions, a short id for insights); `projectId` is null for instance-wide kinds.
+ */
+export interface StoredDocument {
+  readonly kind: DocumentKind;
+  readonly id: string;
+  readonly projectId: number | null;
+  readonly body: Record<string, unknown>;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
 export interface GroupType {
   readonly projectId: number;
   readonly groupTypeIndex: number;
@@ -210,6 +226,17 @@ export interface Store {
   nextProjectId(): Promise<number>;
   createPersonalApiKey(key: PersonalApiKey): Promise<void>;
   findPersonalApiKey(secretHash: string): Promise<PersonalApiKey | null>;
+  /** A project's keys, oldest first. */
+  listPersonalApiKeys(projectId: number): Promise<PersonalApiKey[]>;
+  deletePersonalApiKey(projectId: number, id: string): Promise<boolean>;
+
+  // Web app records.
+  /** Inserts or replaces the document with this (kind, id). */
+  putDocument(document: StoredDocument): Promise<void>;
+  getDocument(kind: DocumentKind, id: string): Promise<StoredDocument | null>;
+  /** Documents of a kind (of one project, when given), newest updated first. */
+  listDocuments(kind: DocumentKind, projectId?: number): Promise<StoredDocument[]>;
+  deleteDocument(kind: DocumentKind, id: string): Promise<boolean>;
 
   // Ingestion.
   loadIngestState(): Promise<IngestState>;

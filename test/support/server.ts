@@ -15,6 +15,9 @@ export interface TestServer {
   readonly dataDir: string;
   readonly token: string;
   readonly apiKey: string;
+  /** The web app user created at first start. */
+  readonly adminEmail: string;
+  readonly adminPassword: string;
   readonly process: ChildProcess;
   /** Output of the server so far (stdout and stderr). */
   output(): string;
@@ -51,6 +54,9 @@ export interface StartOptions {
   readonly nodeArgs?: readonly string[];
 }
 
+const ADMIN_EMAIL = 'admin@prickle.test';
+const ADMIN_PASSWORD = 'test-admin-password';
+
 /** The node flags `npm start` uses (package.json), so tests and benchmarks run what users run. */
 const START_FLAGS = ['--max-semi-space-size=32'];
 
@@ -70,6 +76,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       PRICKLE_DATA_DIR: dataDir,
       PRICKLE_PROJECT_TOKEN: token,
       PRICKLE_PERSONAL_API_KEY: apiKey,
+      PRICKLE_ADMIN_EMAIL: ADMIN_EMAIL,
+      PRICKLE_ADMIN_PASSWORD: ADMIN_PASSWORD,
       PRICKLE_LOG_LEVEL: 'warn',
       ...options.env,
     },
@@ -104,6 +112,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     dataDir,
     token,
     apiKey,
+    adminEmail: options.env?.PRICKLE_ADMIN_EMAIL ?? ADMIN_EMAIL,
+    adminPassword: options.env?.PRICKLE_ADMIN_PASSWORD ?? ADMIN_PASSWORD,
     process: child,
     output: () => output,
     async api(pathname, init = {}) {

@@ -19,6 +19,8 @@ import type {
   Person,
   FeatureFlagRecord,
   PersonalApiKey,
+  DocumentKind,
+  StoredDocument,
   PersonRow,
   PersonListQuery,
   Project,
@@ -289,15 +291,51 @@ export class DuckDBStore implements Store {
 
   async findPersonalApiKey(secretHash: string): Promise<PersonalApiKey | null> {
     const [r] = await this.read('SELECT * FROM personal_api_keys WHERE secret_hash = ?', [secretHash]);
-    if (!r) return null;
-    return {
-      id: String(r.id),
-      projectId: asNumber(r.project_id),
-      label: String(r.label),
-      secretHash: String(r.secret_hash),
-      maskValue: String(r.mask_value),
-      createdAt: asDate(r.created_at),
-    };
+    return r ? rowToPersonalApiKey(r) : null;
+  }
+
+  async listPersonalApiKeys(projectId: number): Promise<PersonalApiKey[]> {
+    return (await this.read('SELECT * FROM personal_api_keys WHERE project_id = ? ORDER BY created_at, id', [projectId])).map(rowToPersonalApiKey);
+  }
+
+  async deletePersonalApiKey(projectId: number, id: string): Promise<boolean> {
+    let deleted = false;
+    await this.transaction(async (c) => {
+      const result = await c.run('DELETE FROM personal_api_keys WHERE project_id = ? AND id = ?', [projectId, id]);
+      deleted = Number(result.rowsChanged) > 0;
+    });
+    return deleted;
+  }
+
+  // Web app records.
+
+  putDocument(d: StoredDocument): Promise<void> {
+    return this.transaction(async (c) => {
+      await c.run('DELETE FROM documents WHERE kind = ? AND id = ?', [d.kind, d.id]);
+      await this.appendRows(c, 'documents', [[d.kind, d.id, d.projectId, JSON.stringify(d.body), d.createdAt, d.updatedAt]]);
+    });
+  }
+
+  async getDocument(kind: DocumentKind, id: string): Promise<StoredDocument | null> {
+    const [r] = await this.read('SELECT * FROM documents WHERE kind = ? AND id = ?', [kind, id]);
+    return r ? rowToDocument(r) : null;
+  }
+
+  async listDocuments(kind: DocumentKind, projectId?: number): Promise<StoredDocument[]> {
+    const rows =
+      projectId === undefined
+        ? await this.read('SELECT * FROM documents WHERE kind = ? ORDER BY updated_at DESC, id', [kind])
+        : await this.read('SELECT * FROM documents WHERE kind = ? AND project_id = ? ORDER BY updated_at DESC, id', [kind, projectId]);
+    return rows.map(rowToDocument);
+  }
+
+  async deleteDocument(kind: DocumentKind, id: string): Promise<boolean> {
+    let deleted = false;
+    await this.transaction(async (c) => {
+      const result = await c.run('DELETE FROM documents WHERE kind = ? AND id = ?', [kind, id]);
+      deleted = Number(result.rowsChanged) > 0;
+    });
+    return deleted;
   }
 
   // Ingestion.
@@ -700,4 +738,26 @@ export class DuckDBStore implements Store {
 
 function escapeLike(text: string): string {
   return text.replace(/[!%_]/g, (c) => `!${c}`);
+}
+
+function rowToPersonalApiKey(r: Row): PersonalApiKey {
+  return {
+    id: String(r.id),
+    projectId: asNumber(r.project_id),
+    label: String(r.label),
+    secretHash: String(r.secret_hash),
+    maskValue: String(r.mask_value),
+    createdAt: asDate(r.created_at),
+  };
+}
+
+function rowToDocument(r: Row): StoredDocument {
+  return {
+    kind: String(r.kind) as DocumentKind,
+    id: String(r.id),
+    projectId: r.project_id === null ? null : asNumber(r.project_id),
+    body: JSON.parse(String(r.body)) as Record<string, unknown>,
+    createdAt: asDate(r.created_at),
+    updatedAt: asDate(r.updated_at),
+  };
 }

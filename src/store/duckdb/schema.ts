@@ -22,6 +22,15 @@ export const schemaStatements: readonly string[] = [
   mask_value VARCHAR NOT NULL,
   created_at TIMESTAMP NOT NULL
 )`,
+  `CREATE TABLE IF NOT EXISTS documents (
+  kind VARCHAR NOT NULL,
+  id VARCHAR NOT NULL,
+  project_id INTEGER,
+  body JSON NOT NULL,
+  created_at TIMESTAMP NOT NULL,
+  updated_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (kind, id)
+)`,
   `CREATE TABLE IF NOT EXISTS group_type_mappings (
   project_id INTEGER NOT NULL,
   group_type_index INTEGER NOT NULL,
