@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance } from 
 import { Auth } from './api/auth.js';
 import { registerFlagRoutes } from './api/flag-routes.js';
 import { registerGroupRoutes } from './api/group-routes.js';
+import { registerInsightRoutes } from './api/insight-routes.js';
 import { registerProjectRoutes } from './api/project-routes.js';
 import { registerQueryRoutes } from './api/query-routes.js';
 import { registerSessionRoutes } from './api/session-routes.js';
@@ -93,6 +94,7 @@ export async function buildServer(config: Config, store: Store): Promise<Server>
   registerGroupRoutes(app, deps);
   registerProjectRoutes(app, deps);
   registerQueryRoutes(app, deps);
+  registerInsightRoutes(app, deps);
   const flags = new FlagRegistry(store);
   registerFlagRoutes(app, { flags, auth, maxGroupTypes: config.maxGroupTypes });
   await registerFlagEndpoints(app, { flags, queue, auth, bodyLimit: config.eventBodyLimit });
