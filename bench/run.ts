@@ -19,6 +19,7 @@ import { startServer, type TestServer } from '../test/support/server.js';
 import { directorySize } from './server-process.js';
 import { defaultDatasetOptions } from './query-dataset.js';
 import { loadQueryDataset, queryRows, timeQueriesOnEngine, timeQueriesOverHttp } from './query-bench.js';
+import { defaultGroupsOptions, groupsRows, runGroupsBench } from './groups-bench.js';
 import { defaultFlagsOptions, flagsRows, runFlagsBench, setupFlagsData, type FlagsBenchOptions, type FlagsResult } from './flags-bench.js';
 
 /** Ingestion throughput the issue asks for on a 2-core machine. */
@@ -33,8 +34,8 @@ const usage = `Usage: npm run bench -- [options]
   --projects N       distinct "project" groups (default ${formatInt(defaultIngestOptions.projects)})
   --persons N        distinct persons (default ${formatInt(defaultIngestOptions.persons)})
   --seed N           random seed for the generated traffic (default ${defaultIngestOptions.seed})
-  --sections LIST    benchmark sections to run, comma-separated: ingest, query, flags
-                     (default ingest,query,flags)
+  --sections LIST    benchmark sections to run, comma-separated: ingest, query, flags, groups
+                     (default ingest,query,flags,groups)
   --query-events N   events loaded for the query section (default ${formatInt(defaultDatasetOptions.events)})
   --query-runs N     timed runs of each query, after one warm-up (default 5)
   --flags-clients N  concurrent /flags clients, one request in flight each (default ${defaultFlagsOptions.concurrency})
@@ -109,9 +110,9 @@ async function main(): Promise<void> {
     serverEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const sections = new Set((values.sections ?? 'ingest,query,flags').split(',').map((x) => x.trim()));
+  const sections = new Set((values.sections ?? 'ingest,query,flags,groups').split(',').map((x) => x.trim()));
   for (const section of sections) {
-    if (section !== 'ingest' && section !== 'query' && section !== 'flags') {
+    if (!['ingest', 'query', 'flags', 'groups'].includes(section)) {
       console.error(`unknown section "${section}"\n\n${usage}`);
       process.exit(2);
     }
@@ -237,6 +238,20 @@ async function main(): Promise<void> {
     }
     if (values['keep-data']) log(`flags data kept in ${server.dataDir}`);
     else fs.rmSync(server.dataDir, { recursive: true, force: true });
+  }
+
+  if (sections.has('groups')) {
+    // A fresh server with 100,000 companies: the Persons & Groups list requests.
+    server = await startServer({ token: 'phc_bench_groups_token', apiKey: 'phx_bench_groups_key', nodeArgs: values['node-arg'] ?? [], env: serverEnv });
+    log(`groups section: server pid ${server.pid}, identifying ${formatInt(defaultGroupsOptions.groups)} companies...`);
+    try {
+      rows.push(...groupsRows(await runGroupsBench(server, defaultGroupsOptions), defaultGroupsOptions));
+      if ((await server.stop()) !== 0) ok = false;
+    } catch (error) {
+      server.process.kill('SIGKILL');
+      throw error;
+    }
+    fs.rmSync(server.dataDir, { recursive: true, force: true });
   }
 
   const loadAfter = os.loadavg().map((l) => l.toFixed(2)).join(' ');
