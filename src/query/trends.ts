@@ -254,10 +254,13 @@ function seriesLabel(node: EventsNode): string {
   return node.custom_name || node.name || node.event || 'All events';
 }
 
-export async function runTrends(ctx: QueryContext, query: TrendsQuery): Promise<Record<string, unknown>[]> {
+/** One series of a trend's answer, in PostHog's shape (what the web app charts). */
+export type TrendsSeriesResult = Awaited<ReturnType<typeof shapeSeries>>[number];
+
+export async function runTrends(ctx: QueryContext, query: TrendsQuery): Promise<TrendsSeriesResult[]> {
   const totalValue = isTotalValue(query);
   const ranges = await seriesRanges(ctx, query);
-  const results: Record<string, unknown>[] = [];
+  const results: TrendsSeriesResult[] = [];
   for (const { range: r, label } of ranges) {
     for (const [order, node] of query.series.entries()) {
       const plan: SeriesPlan = { node, order, range: r, compareLabel: label };

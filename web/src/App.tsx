@@ -55,12 +55,12 @@ export function App() {
 
 function Layout({ onSignOut }: { onSignOut: () => void }) {
   const { path } = useLocation();
-  const { me, project, groupTypes } = useProject();
+  const { me, project, groupTypes, groupTypesLoaded } = useProject();
   const [menuOpen, setMenuOpen] = useState(false);
   useEffect(() => setMenuOpen(false), [path]);
   useEffect(() => {
-    if (path === '/') navigate(groupTypes.length > 0 ? '/groups/0' : '/persons', { replace: true });
-  }, [path, groupTypes.length]);
+    if (path === '/' && groupTypesLoaded) navigate(groupTypes.length > 0 ? `/groups/${groupTypes[0].group_type_index}` : '/persons', { replace: true });
+  }, [path, groupTypes, groupTypesLoaded]);
 
   let page = null;
   for (const [pattern, Page] of ROUTES) {

@@ -8,6 +8,8 @@ export interface ProjectContextValue {
   readonly me: ApiMe;
   readonly project: ApiProject;
   readonly groupTypes: ApiGroupType[];
+  /** False until the group types have been fetched once. */
+  readonly groupTypesLoaded: boolean;
   reloadGroupTypes(): void;
 }
 
@@ -15,12 +17,15 @@ const ProjectContext = createContext<ProjectContextValue | null>(null);
 
 export function ProjectProvider({ me, children }: { me: ApiMe; children: ReactNode }) {
   const [groupTypes, setGroupTypes] = useState<ApiGroupType[]>([]);
+  const [groupTypesLoaded, setGroupTypesLoaded] = useState(false);
   const reloadGroupTypes = useCallback(() => {
-    api<ApiGroupType[]>(projectPath('groups_types/')).then(setGroupTypes, () => setGroupTypes([]));
+    api<ApiGroupType[]>(projectPath('groups_types/'))
+      .then(setGroupTypes, () => setGroupTypes([]))
+      .finally(() => setGroupTypesLoaded(true));
   }, []);
   useEffect(reloadGroupTypes, [reloadGroupTypes]);
   const project = me.projects[0];
-  return <ProjectContext.Provider value={{ me, project, groupTypes, reloadGroupTypes }}>{children}</ProjectContext.Provider>;
+  return <ProjectContext.Provider value={{ me, project, groupTypes, groupTypesLoaded, reloadGroupTypes }}>{children}</ProjectContext.Provider>;
 }
 
 export function useProject(): ProjectContextValue {
