@@ -96,7 +96,7 @@ export async function buildServer(config: Config, store: Store): Promise<Server>
   registerQueryRoutes(app, deps);
   registerInsightRoutes(app, deps);
   const flags = new FlagRegistry(store);
-  registerFlagRoutes(app, { flags, auth, maxGroupTypes: config.maxGroupTypes });
+  registerFlagRoutes(app, { flags, auth, queue, maxGroupTypes: config.maxGroupTypes });
   await registerFlagEndpoints(app, { flags, queue, auth, bodyLimit: config.eventBodyLimit });
   return { app, queue, auth, users };
 }

@@ -1,9 +1,14 @@
-// Feature flag management (spec 5.1): list, create, retrieve, update, soft delete.
+// Feature flag management (spec 5.1): list, create, retrieve, update, soft delete; and "evaluate",
+// which answers for one flag what /flags would answer for a distinct id and groups (the web app's
+// "Test this flag").
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
+import type { FlagResult } from '../flags/evaluate-flag.js';
 import { flagFiltersSchema } from '../flags/flag-definition.js';
 import { toDefinition, type FlagRegistry } from '../flags/flag-registry.js';
+import { flagEvaluationContext } from '../flags/flag-request-context.js';
+import type { IngestQueue } from '../ingest/ingest-queue.js';
 import type { FeatureFlagRecord } from '../store/store.js';
 import type { Auth } from './auth.js';
 import { parseInput, projectPrefixes } from './validate.js';
@@ -11,12 +16,18 @@ import { parseInput, projectPrefixes } from './validate.js';
 export interface FlagRoutesDeps {
   readonly flags: FlagRegistry;
   readonly auth: Auth;
+  readonly queue: IngestQueue;
   readonly maxGroupTypes: number;
 }
 
 /** The API's view of a flag: the definition SDKs get, plus timestamps. */
 export function serializeFlag(f: FeatureFlagRecord) {
   return { ...toDefinition(f), created_at: f.createdAt.toISOString(), updated_at: f.updatedAt.toISOString() };
+}
+
+/** The evaluate endpoint's answer: the /flags v2 entry for the flag, with its payload (null when off). */
+export function serializeEvaluation(r: FlagResult) {
+  return { key: r.key, enabled: r.enabled, variant: r.variant, reason: r.reason, payload: r.payload };
 }
 
 const KEY = /^[a-zA-Z0-9_-]+$/;
@@ -30,8 +41,18 @@ const createBody = z.object({
 });
 const updateBody = createBody.partial().extend({ deleted: z.boolean().nullish() });
 
+const evaluateBody = z
+  .object({
+    distinct_id: z.string().max(200).nullish(),
+    groups: z.record(z.string(), z.union([z.string().min(1, { error: 'group key must not be empty' }), z.number()])).nullish(),
+  })
+  .refine((b) => Boolean(b.distinct_id) || Object.keys(b.groups ?? {}).length > 0, {
+    error: 'send a distinct_id, or groups for a flag matched by group',
+    path: ['distinct_id'],
+  });
+
 export function registerFlagRoutes(app: FastifyInstance, deps: FlagRoutesDeps): void {
-  const { flags, auth, maxGroupTypes } = deps;
+  const { flags, auth, queue, maxGroupTypes } = deps;
   const filtersBody = z.object({ filters: flagFiltersSchema({ maxGroupTypes }) });
   // Validated (and defaults filled) once, here; evaluation trusts stored filters.
   const parseFlagFilters = (filters: unknown) => parseInput(filtersBody, { filters }).filters as Record<string, unknown>;
@@ -108,6 +129,21 @@ export function registerFlagRoutes(app: FastifyInstance, deps: FlagRoutesDeps): 
         return flag;
       });
       return serializeFlag(updated);
+    });
+
+    // What /flags answers for this flag, given a distinct id and groups: the same context (stored
+    // person and group properties) and the same compiled flags. A group flag needs no distinct id.
+    app.post(`${prefix}/feature_flags/:id/evaluate`, async (req) => {
+      const projectId = await project(req);
+      const id = flagId(req);
+      const body = parseInput(evaluateBody, req.body);
+      const flag = await existing(projectId, id);
+      const state = queue.project(projectId);
+      if (!state) throw new HttpError('not_found', 'Project not found.');
+      const context = flagEvaluationContext(state, { distinctId: body.distinct_id ?? '', groups: body.groups ?? {} });
+      const [result] = (await flags.compiled(projectId)).evaluate(context, new Set([flag.key]));
+      if (!result) throw new HttpError('not_found', 'Feature flag not found.');
+      return serializeEvaluation(result);
     });
 
     // PostHog deletes flags softly (PATCH {deleted: true}); DELETE does the same here.

@@ -23,7 +23,7 @@ const loginBody = z.object({
 
 const keyBody = z.object({ label: z.string().trim().min(1, { error: 'label must not be empty' }).max(200) });
 
-function serializeKey(k: PersonalApiKey) {
+export function serializeKey(k: PersonalApiKey) {
   return { id: k.id, label: k.label, mask_value: k.maskValue, created_at: k.createdAt.toISOString() };
 }
 

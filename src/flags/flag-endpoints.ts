@@ -6,11 +6,12 @@ import type { Auth } from '../api/auth.js';
 import { HttpError } from '../errors.js';
 import { decodeJsonPayload } from '../ingest/decode-request.js';
 import type { IngestQueue } from '../ingest/ingest-queue.js';
-import { groupId, type ProjectState } from '../ingest/project-state.js';
+import type { ProjectState } from '../ingest/project-state.js';
 import { firstHeader, useRawBodies, type RawBodyRouteConfig } from '../ingest/raw-body.js';
 import type { Properties } from '../store/store.js';
 import type { FlagResult } from './evaluate-flag.js';
 import type { FlagRegistry } from './flag-registry.js';
+import { flagEvaluationContext } from './flag-request-context.js';
 
 export interface FlagEndpointsDeps {
   readonly flags: FlagRegistry;
@@ -81,19 +82,8 @@ function parseFlagsRequest(body: unknown, deps: FlagEndpointsDeps): FlagsRequest
 
 /** Evaluates every flag (or the requested keys) with stored properties overridden by the request's. */
 async function evaluateAll(request: FlagsRequest, deps: FlagEndpointsDeps): Promise<FlagResult[]> {
-  const { state } = request;
-  const person = state.personOf(request.distinctId);
-  const personProperties = { ...person?.properties, ...request.personProperties, distinct_id: request.distinctId };
-  const groupProperties: Record<string, Properties> = {};
-  for (const [type, key] of Object.entries(request.groups)) {
-    const index = state.groupTypesByName.get(type)?.groupTypeIndex;
-    const stored = index === undefined ? undefined : state.groups.get(groupId(index, String(key)));
-    groupProperties[type] = { ...stored?.properties, ...request.groupProperties[type], $group_key: String(key) };
-  }
-  const groupTypeMapping: Record<number, string> = {};
-  for (const [index, type] of state.groupTypesByIndex) groupTypeMapping[index] = type.groupType;
-  const flagSet = await deps.flags.compiled(state.project.id);
-  const context = { distinctId: request.distinctId, groups: request.groups, groupTypeMapping, personProperties, groupProperties, now: new Date() };
+  const flagSet = await deps.flags.compiled(request.state.project.id);
+  const context = flagEvaluationContext(request.state, request);
   return flagSet.evaluate(context, request.flagKeys ? new Set(request.flagKeys) : undefined);
 }
 

@@ -36,10 +36,17 @@ export function useProject(): ProjectContextValue {
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
+/** English plural of a group type name: company → companies, class → classes, team → teams. */
+export function pluralize(word: string): string {
+  if (/[^aeiou]y$/i.test(word)) return `${word.slice(0, -1)}ies`;
+  if (/(s|x|z|ch|sh)$/i.test(word)) return `${word}es`;
+  return `${word}s`;
+}
+
 /** "Companies" / "company": the names set in settings, else made from the group type. */
 export function groupTypeLabel(groupTypes: readonly ApiGroupType[], index: number, form: 'singular' | 'plural' = 'plural'): string {
   const type = groupTypes.find((t) => t.group_type_index === index);
   if (!type) return form === 'plural' ? `Groups (${index})` : `group (${index})`;
-  if (form === 'plural') return type.name_plural || capitalize(`${type.group_type}s`);
+  if (form === 'plural') return type.name_plural || capitalize(pluralize(type.group_type));
   return type.name_singular || type.group_type;
 }

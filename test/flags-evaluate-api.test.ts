@@ -1,0 +1,139 @@
+// The management API's "evaluate" endpoint (POST /api/projects/:id/feature_flags/:id/evaluate),
+// behind the web app's "Test this flag": for any company or person it must answer exactly what
+// /flags answers for the same distinct id and groups, from the stored properties.
+import type { PostHog } from 'posthog-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from './support/server.js';
+import { nodeClient, projectPath } from './support/sdk.js';
+
+let server: TestServer;
+let posthog: PostHog;
+
+const COMPANIES = Array.from({ length: 16 }, (_, i) => ({ key: `acme_${i}`, plan: i % 2 === 0 ? 'pro' : 'free', seats: i * 5 }));
+const PERSONS = Array.from({ length: 12 }, (_, i) => ({ distinctId: `person_${i}`, email: i % 3 === 0 ? `p${i}@acme.io` : `p${i}@other.org` }));
+
+interface Evaluation {
+  key: string;
+  enabled: boolean;
+  variant: string | null;
+  reason: { code: string; condition_index: number | null; description: string };
+  payload: string | null;
+}
+
+const flagIds: Record<string, number> = {};
+
+async function createFlag(body: Record<string, unknown>): Promise<void> {
+  const res = await server.api<{ id: number }>(projectPath('feature_flags/'), { method: 'POST', body });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  flagIds[body.key as string] = res.body.id;
+}
+
+const evaluate = (flag: string, body: unknown, key?: string | null) =>
+  server.api<Evaluation>(projectPath(`feature_flags/${flagIds[flag] ?? flag}/evaluate/`), { method: 'POST', body, key });
+
+/** /flags?v=2 for one subject: its answer for each flag key. */
+async function flagsAnswer(distinctId: string, groups: Record<string, string>): Promise<Record<string, Omit<Evaluation, 'payload'> & { metadata: { payload: string | null } }>> {
+  const res = await fetch(`${server.url}/flags?v=2`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: server.token, distinct_id: distinctId, groups }),
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { flags: Record<string, any> }).flags;
+}
+
+async function waitFor(ready: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ready())) {
+    if (Date.now() > deadline) throw new Error('seeded data did not arrive in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  server = await startServer();
+  posthog = nodeClient(server);
+  for (const c of COMPANIES) posthog.groupIdentify({ groupType: 'company', groupKey: c.key, properties: { plan: c.plan, seats: c.seats } });
+  for (const p of PERSONS) posthog.identify({ distinctId: p.distinctId, properties: { email: p.email } });
+  await posthog.flush();
+  await waitFor(async () => (await server.api(projectPath('groups/?group_type_index=0'))).body?.results?.length === COMPANIES.length);
+
+  const proCondition = { key: 'plan', value: ['pro'], operator: 'exact', type: 'group', group_type_index: 0 };
+  await createFlag({ key: 'pro-half', filters: { aggregation_group_type_index: 0, groups: [{ properties: [proCondition], rollout_percentage: 50 }] } });
+  await createFlag({
+    key: 'pricing',
+    filters: {
+      aggregation_group_type_index: 0,
+      groups: [{ properties: [{ key: 'seats', value: 20, operator: 'gte', type: 'group', group_type_index: 0 }], rollout_percentage: 100 }],
+      multivariate: { variants: [{ key: 'control', rollout_percentage: 50 }, { key: 'test', rollout_percentage: 50 }] },
+      payloads: { test: '{"discount":10}', control: '{"discount":0}' },
+    },
+  });
+  await createFlag({ key: 'acme-people', filters: { groups: [{ properties: [{ key: 'email', value: 'acme.io', operator: 'icontains', type: 'person' }], rollout_percentage: 100 }], payloads: { true: '"hello"' } } });
+  await createFlag({ key: 'half-of-everyone', filters: { groups: [{ properties: [], rollout_percentage: 50 }] } });
+  await createFlag({ key: 'switched-off', active: false, filters: { groups: [{ properties: [], rollout_percentage: 100 }] } });
+});
+
+afterAll(async () => {
+  await posthog?.shutdown();
+  await server?.stop();
+});
+
+describe('POST feature_flags/:id/evaluate', () => {
+  it('answers what /flags answers, for every company and person and every flag', async () => {
+    const subjects = [
+      ...COMPANIES.map((c, i) => ({ distinctId: PERSONS[i % PERSONS.length].distinctId, groups: { company: c.key } })),
+      ...PERSONS.map((p) => ({ distinctId: p.distinctId, groups: {} })),
+    ];
+    let enabledCount = 0;
+    for (const subject of subjects) {
+      const expected = await flagsAnswer(subject.distinctId, subject.groups);
+      for (const key of Object.keys(flagIds)) {
+        const res = await evaluate(key, { distinct_id: subject.distinctId, groups: subject.groups });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        const want = expected[key];
+        expect(res.body, `${key} for ${JSON.stringify(subject)}`).toEqual({ key, enabled: want.enabled, variant: want.variant, reason: want.reason, payload: want.metadata.payload });
+        if (res.body.enabled) enabledCount++;
+      }
+    }
+    // Both answers on and off were compared, not only "off" everywhere.
+    expect(enabledCount).toBeGreaterThan(10);
+  });
+
+  it('reads the stored group properties: a pro company passes the plan filter, a free one never does', async () => {
+    for (const c of COMPANIES) {
+      const res = await evaluate('pro-half', { groups: { company: c.key } });
+      expect(res.status).toBe(200);
+      if (c.plan === 'free') expect(res.body).toMatchObject({ enabled: false, reason: { code: 'no_condition_match' } });
+      else expect(['condition_match', 'out_of_rollout_bound']).toContain(res.body.reason.code);
+    }
+    const pricing = await evaluate('pricing', { groups: { company: 'acme_15' } });
+    expect(pricing.body.enabled).toBe(true);
+    expect(JSON.parse(pricing.body.payload!)).toEqual({ discount: pricing.body.variant === 'test' ? 10 : 0 });
+    const person = await evaluate('acme-people', { distinct_id: 'person_0' });
+    expect(person.body).toMatchObject({ enabled: true, variant: null, payload: '"hello"', reason: { code: 'condition_match', condition_index: 0 } });
+    expect((await evaluate('switched-off', { distinct_id: 'person_0' })).body).toMatchObject({ enabled: false, reason: { code: 'flag_disabled' } });
+  });
+
+  it('says when a group flag is asked without its group', async () => {
+    const res = await evaluate('pro-half', { distinct_id: 'person_1' });
+    expect(res.body).toMatchObject({ enabled: false, reason: { code: 'no_group_type' } });
+  });
+
+  it('refuses an empty request with a 400 naming distinct_id', async () => {
+    const res = await evaluate('acme-people', {});
+    expect([res.status, (res.body as any).attr]).toEqual([400, 'distinct_id']);
+  });
+
+  it('answers 404 for an unknown or deleted flag', async () => {
+    expect((await evaluate('999999', { distinct_id: 'person_0' })).status).toBe(404);
+    expect((await evaluate('not-a-number', { distinct_id: 'person_0' })).status).toBe(404);
+    await createFlag({ key: 'to-delete' });
+    expect((await server.api(projectPath(`feature_flags/${flagIds['to-delete']}/`), { method: 'DELETE' })).status).toBe(204);
+    expect((await evaluate('to-delete', { distinct_id: 'person_0' })).status).toBe(404);
+  });
+
+  it('answers 401 without credentials', async () => {
+    expect((await evaluate('acme-people', { distinct_id: 'person_0' }, null)).status).toBe(401);
+  });
+});
