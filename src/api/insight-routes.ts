@@ -1,11 +1,164 @@
-// Saved insights (name + query), kept as store documents. Being built.
-import type { FastifyInstance } from 'fastify';
-import type { Store } from '../store/store.js';
+// Saved insights (a name and a TrendsQuery or FunnelsQuery), kept as store documents of kind
+// "insight" keyed by a short id, and the project's event names with counts for the web app's
+// event pickers. Both reach only the caller's project.
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { HttpError } from '../errors.js';
+import type { IngestQueue } from '../ingest/ingest-queue.js';
+import { funnelsQuerySchema } from '../query/funnels.js';
+import { trendsQuerySchema } from '../query/query-schema.js';
+import type { StoredDocument, Store } from '../store/store.js';
 import type { Auth } from './auth.js';
+import { parseInput, projectPrefixes } from './validate.js';
 
 export interface InsightRoutesDeps {
   readonly store: Store;
   readonly auth: Auth;
+  readonly queue?: IngestQueue;
+  readonly maxGroupTypes?: number;
 }
 
-export function registerInsightRoutes(_app: FastifyInstance, _deps: InsightRoutesDeps): void {}
+const MAX_NAME_LENGTH = 400;
+
+const insightQuerySchema = z.discriminatedUnion('kind', [trendsQuerySchema, funnelsQuerySchema], {
+  error: 'query.kind must be TrendsQuery or FunnelsQuery',
+});
+export type InsightQuery = z.infer<typeof insightQuerySchema>;
+
+const nameSchema = z
+  .string({ error: 'name is required' })
+  .trim()
+  .min(1, { error: 'name must not be empty' })
+  .max(MAX_NAME_LENGTH, { error: `name must be at most ${MAX_NAME_LENGTH} characters` });
+
+const createSchema = z.object({ name: nameSchema, query: insightQuerySchema });
+const updateSchema = z.object({ name: nameSchema.optional(), query: insightQuerySchema.optional() });
+
+/** Every group type index a query names, with the field naming it, to check against the limit. */
+function groupTypeIndexes(query: InsightQuery): [number, string][] {
+  const found: [number, string][] = [];
+  const add = (value: number | null | undefined, attr: string) => {
+    if (value !== null && value !== undefined) found.push([value, attr]);
+  };
+  query.series.forEach((node, i) => {
+    add(node.math_group_type_index, `query.series.${i}.math_group_type_index`);
+    node.properties?.forEach((p, j) => add(p.group_type_index, `query.series.${i}.properties.${j}.group_type_index`));
+  });
+  if (Array.isArray(query.properties)) query.properties.forEach((p, j) => add(p.group_type_index, `query.properties.${j}.group_type_index`));
+  add(query.breakdownFilter?.breakdown_group_type_index, 'query.breakdownFilter.breakdown_group_type_index');
+  if (query.kind === 'FunnelsQuery') add(query.aggregation_group_type_index, 'query.aggregation_group_type_index');
+  return found;
+}
+
+function checkGroupTypeIndexes(query: InsightQuery, maxGroupTypes: number): void {
+  for (const [index, attr] of groupTypeIndexes(query)) {
+    if (index < 0 || index >= maxGroupTypes) throw new HttpError('invalid_input', `${attr}: group type index must be 0 to ${maxGroupTypes - 1}.`, attr);
+  }
+}
+
+/** 8 characters of [A-Za-z0-9], as PostHog's short ids. */
+function newShortId(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  return [...randomBytes(8)].map((b) => alphabet[b % alphabet.length]).join('');
+}
+
+/** The API's shape of a saved insight; `id` and `short_id` are the same short id. */
+export function serializeInsight(document: StoredDocument) {
+  return {
+    id: document.id,
+    short_id: document.id,
+    name: String(document.body.name),
+    query: document.body.query as InsightQuery,
+    created_at: document.createdAt.toISOString(),
+    updated_at: document.updatedAt.toISOString(),
+  };
+}
+
+export function serializeEventDefinition(row: Record<string, unknown>) {
+  const lastSeen = row.last_seen_at;
+  return {
+    id: String(row.event),
+    name: String(row.event),
+    count: Number(row.count),
+    last_seen_at: lastSeen instanceof Date ? lastSeen.toISOString() : lastSeen === null || lastSeen === undefined ? null : String(lastSeen),
+  };
+}
+
+const eventDefinitionsQuery = z.object({
+  search: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(500),
+});
+
+export function registerInsightRoutes(app: FastifyInstance, deps: InsightRoutesDeps): void {
+  const { store, auth } = deps;
+  const maxGroupTypes = deps.maxGroupTypes ?? 5;
+  const project = (req: FastifyRequest) => auth.projectIdFor(req, (req.params as { projectId: string }).projectId);
+
+  /** The project's insight by id, or 404 (another project's insight is as good as missing). */
+  const findInsight = async (projectId: number, id: string): Promise<StoredDocument> => {
+    const document = await store.getDocument('insight', id);
+    if (!document || document.projectId !== projectId) throw new HttpError('not_found', `Insight "${id}" does not exist.`);
+    return document;
+  };
+
+  for (const prefix of projectPrefixes) {
+    app.get(`${prefix}/insights`, async (req) => {
+      const projectId = await project(req);
+      const results = (await store.listDocuments('insight', projectId)).filter((d) => d.projectId === projectId).map(serializeInsight);
+      return { count: results.length, next: null, previous: null, results };
+    });
+
+    app.post(`${prefix}/insights`, async (req, reply) => {
+      const projectId = await project(req);
+      const input = parseInput(createSchema, req.body);
+      checkGroupTypeIndexes(input.query, maxGroupTypes);
+      const now = new Date();
+      let id = newShortId();
+      while (await store.getDocument('insight', id)) id = newShortId();
+      const document: StoredDocument = { kind: 'insight', id, projectId, body: { name: input.name, query: input.query }, createdAt: now, updatedAt: now };
+      await store.putDocument(document);
+      return reply.code(201).send(serializeInsight(document));
+    });
+
+    app.get(`${prefix}/insights/:insightId`, async (req) => {
+      const projectId = await project(req);
+      return serializeInsight(await findInsight(projectId, (req.params as { insightId: string }).insightId));
+    });
+
+    app.patch(`${prefix}/insights/:insightId`, async (req) => {
+      const projectId = await project(req);
+      const existing = await findInsight(projectId, (req.params as { insightId: string }).insightId);
+      const input = parseInput(updateSchema, req.body);
+      if (input.query) checkGroupTypeIndexes(input.query, maxGroupTypes);
+      const document: StoredDocument = {
+        ...existing,
+        body: { ...existing.body, ...(input.name === undefined ? {} : { name: input.name }), ...(input.query === undefined ? {} : { query: input.query }) },
+        updatedAt: new Date(),
+      };
+      await store.putDocument(document);
+      return serializeInsight(document);
+    });
+
+    app.delete(`${prefix}/insights/:insightId`, async (req, reply) => {
+      const projectId = await project(req);
+      const existing = await findInsight(projectId, (req.params as { insightId: string }).insightId);
+      await store.deleteDocument('insight', existing.id);
+      return reply.code(204).send();
+    });
+
+    app.get(`${prefix}/event_definitions`, async (req) => {
+      const projectId = await project(req);
+      const q = parseInput(eventDefinitionsQuery, req.query);
+      const search = q.search ? `%${q.search.replaceAll('!', '!!').replaceAll('%', '!%').replaceAll('_', '!_')}%` : null;
+      const rows = await store.query(
+        `SELECT event, count(*) AS count, max(timestamp) AS last_seen_at FROM events
+         WHERE project_id = ? AND (CAST(? AS VARCHAR) IS NULL OR event ILIKE CAST(? AS VARCHAR) ESCAPE '!')
+         GROUP BY event ORDER BY count(*) DESC, event LIMIT ?`,
+        [projectId, search, search, q.limit],
+      );
+      const results = rows.map(serializeEventDefinition);
+      return { count: results.length, next: null, previous: null, results };
+    });
+  }
+}

@@ -220,7 +220,10 @@ function median(xs: readonly number[]): number | null {
   return (sorted[Math.floor(middle)] + sorted[Math.ceil(middle)]) / 2;
 }
 
-function shapeSteps(query: FunnelsQuery, bucket: Bucket): Record<string, unknown>[] {
+/** One step of a funnel's answer, in PostHog's shape (what the web app charts). */
+export type FunnelStepResult = ReturnType<typeof shapeSteps>[number];
+
+function shapeSteps(query: FunnelsQuery, bucket: Bucket) {
   return query.series.map((node, order) => ({
     action_id: node.event ?? null,
     name: node.event ?? 'All events',
@@ -239,7 +242,7 @@ function shapeSteps(query: FunnelsQuery, bucket: Bucket): Record<string, unknown
  * PostHog's funnel result: the list of steps, or with a breakdown one such list per value
  * (most conversions first; none when no actor entered the funnel).
  */
-export async function runFunnels(ctx: QueryContext, query: FunnelsQuery): Promise<unknown> {
+export async function runFunnels(ctx: QueryContext, query: FunnelsQuery): Promise<FunnelStepResult[] | FunnelStepResult[][]> {
   const plan = planFunnel(query);
   const actors = await evaluateFunnel(ctx, query, plan);
   const { buckets } = bucketize(plan, actors);

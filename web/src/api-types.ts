@@ -5,7 +5,7 @@ import type { FlagDefinitionInput } from '../../src/flags/flag-definition.ts';
 import type { FlagResult } from '../../src/flags/evaluate-flag.ts';
 import type { actorsQuerySchema } from '../../src/query/actors.ts';
 import type { eventsQuerySchema } from '../../src/query/events-query.ts';
-import type { funnelsQuerySchema } from '../../src/query/funnels.ts';
+import type { FunnelStepResult, funnelsQuerySchema } from '../../src/query/funnels.ts';
 import type { PropertyFilter, PropertyOperator, trendsQuerySchema } from '../../src/query/query-schema.ts';
 import type { TrendsSeriesResult } from '../../src/query/trends.ts';
 import type {
@@ -29,7 +29,7 @@ export type TrendsQueryInput = z.input<typeof trendsQuerySchema>;
 export type FunnelsQueryInput = z.input<typeof funnelsQuerySchema>;
 export type ActorsQueryInput = z.input<typeof actorsQuerySchema>;
 export type EventsQueryInput = z.input<typeof eventsQuerySchema>;
-export type { FlagDefinitionInput, FlagResult, PropertyFilter, PropertyOperator, TrendsSeriesResult };
+export type { FlagDefinitionInput, FlagResult, FunnelStepResult, PropertyFilter, PropertyOperator, TrendsSeriesResult };
 
 export interface Paginated<T> {
   readonly results: T[];

@@ -1,4 +1,88 @@
-// Placeholder: being built.
+// Trends: series of events counted over time (or in total), filtered and broken down, as a line,
+// bars, a table or one number. The query lives in the URL; clicking a value lists who is behind it.
+import type { TrendsQueryInput } from '../api-types.ts';
+import { ErrorState } from '../components/states.tsx';
+import { BreakdownPicker, DateRangePicker } from './insights/controls.tsx';
+import { PropertyFilters } from './insights/PropertyFilters.tsx';
+import { SaveInsight } from './insights/SaveInsight.tsx';
+import { SeriesEditor, seriesIncomplete, seriesName } from './insights/SeriesEditor.tsx';
+import { TOTAL_DISPLAYS, TrendsResults, type TrendsDisplay } from './insights/TrendsResults.tsx';
+import type { FilterInput } from './insights/types.ts';
+import { useUrlQuery } from './insights/url-state.ts';
+import './insights.css';
+
+const defaultTrends = (): TrendsQueryInput => ({
+  kind: 'TrendsQuery',
+  series: [{ kind: 'EventsNode', event: null, math: 'total' }],
+  interval: 'day',
+  dateRange: { date_from: '-7d' },
+  trendsFilter: { display: 'ActionsLineGraph' },
+});
+
+const DISPLAYS: [TrendsDisplay, string][] = [
+  ['ActionsLineGraph', 'Line chart'],
+  ['ActionsBar', 'Bar chart'],
+  ['ActionsTable', 'Table'],
+  ['BoldNumber', 'Big number'],
+];
+
+/** Filters the page edits: the top-level list (a nested AND/OR group from the API is left as is). */
+const flatFilters = (properties: TrendsQueryInput['properties']): FilterInput[] | null => (Array.isArray(properties) ? properties : properties ? null : []);
+
 export function Trends(_props: Record<string, string>) {
-  return <div className="page"><h1>Trends</h1></div>;
+  const { query, setQuery, insightId, invalidUrl } = useUrlQuery<TrendsQueryInput>('TrendsQuery', defaultTrends);
+  const update = (patch: Partial<TrendsQueryInput>) => setQuery({ ...query, ...patch });
+  const display = (query.trendsFilter?.display ?? 'ActionsLineGraph') as TrendsDisplay;
+  const filters = flatFilters(query.properties);
+  const incompleteFilter = (filters ?? []).some((f) => !f.key);
+  return (
+    <div className="page insight-page">
+      <h1>Trends</h1>
+      {invalidUrl && <ErrorState error="The link's insight could not be read; showing a new trend instead." />}
+      <SaveInsight query={query} insightId={insightId} defaultName={`${query.series.map(seriesName).join(', ')} trend`} />
+      <div className="insight-layout">
+        <section className="card stack insight-editor" aria-label="Trend settings">
+          <SeriesEditor series={query.series} onChange={(series) => update({ series })} />
+          {filters ? (
+            <PropertyFilters label="Filters" filters={filters} onChange={(properties) => update({ properties })} />
+          ) : (
+            <p className="muted">This insight has grouped (AND/OR) filters, kept as they are.</p>
+          )}
+          <BreakdownPicker value={query.breakdownFilter} onChange={(breakdownFilter) => update({ breakdownFilter })} />
+          <div className="row">
+            <label>
+              Interval
+              <select aria-label="Interval" value={query.interval ?? 'day'} onChange={(e) => update({ interval: e.target.value as TrendsQueryInput['interval'] })}>
+                <option value="hour">Hour</option>
+                <option value="day">Day</option>
+                <option value="week">Week</option>
+                <option value="month">Month</option>
+              </select>
+            </label>
+            <DateRangePicker value={query.dateRange} onChange={(dateRange) => update({ dateRange })} />
+            <label>
+              Display
+              <select aria-label="Display" value={display} onChange={(e) => update({ trendsFilter: { ...query.trendsFilter, display: e.target.value } })}>
+                {DISPLAYS.map(([value, text]) => (
+                  <option key={value} value={value}>
+                    {text}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
+        </section>
+        <section className="insight-results" aria-label="Trend results">
+          {seriesIncomplete(query.series) ? (
+            <p className="muted">Choose the property to aggregate.</p>
+          ) : incompleteFilter ? (
+            <p className="muted">Choose a property for every filter.</p>
+          ) : (
+            <TrendsResults query={query} />
+          )}
+          {TOTAL_DISPLAYS.has(display) && <p className="muted">Totals over the whole date range.</p>}
+        </section>
+      </div>
+    </div>
+  );
 }

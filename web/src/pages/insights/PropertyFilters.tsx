@@ -1,0 +1,114 @@
+// Property filters of an insight (or of one series / step): each row picks where the property
+// lives, its name, an operator and a value. Group values are suggested from the project's groups.
+import { useId, useState } from 'react';
+import { api, projectPath } from '../../api.ts';
+import type { PropertyOperator } from '../../api-types.ts';
+import { useApi } from '../../use-api.ts';
+import { CommitInput, PropertyKeySelect, ScopeSelect, type PropertyScope } from './pickers.tsx';
+import type { FilterInput } from './types.ts';
+
+const OPERATORS: [PropertyOperator, string][] = [
+  ['exact', 'equals'],
+  ['is_not', 'does not equal'],
+  ['icontains', 'contains'],
+  ['not_icontains', 'does not contain'],
+  ['regex', 'matches regex'],
+  ['not_regex', 'does not match regex'],
+  ['gt', 'greater than'],
+  ['gte', 'at least'],
+  ['lt', 'less than'],
+  ['lte', 'at most'],
+  ['is_set', 'is set'],
+  ['is_not_set', 'is not set'],
+  ['is_date_before', 'date before'],
+  ['is_date_after', 'date after'],
+];
+const NUMERIC_OPERATORS = new Set<PropertyOperator>(['gt', 'gte', 'lt', 'lte']);
+const VALUELESS_OPERATORS = new Set<PropertyOperator>(['is_set', 'is_not_set']);
+
+const filterScope = (f: FilterInput): PropertyScope =>
+  f.type === 'group' ? { type: 'group', groupTypeIndex: f.group_type_index ?? 0 } : { type: f.type === 'person' ? 'person' : 'event' };
+
+function withScope(filter: FilterInput, scope: PropertyScope): FilterInput {
+  return { ...filter, key: '', value: null, type: scope.type, group_type_index: scope.type === 'group' ? scope.groupTypeIndex : null };
+}
+
+/** The value as the server should compare it: numbers for numeric operators, text otherwise. */
+function typedValue(operator: PropertyOperator, text: string): string | number | null {
+  if (VALUELESS_OPERATORS.has(operator)) return null;
+  if (NUMERIC_OPERATORS.has(operator) && text.trim() !== '' && !Number.isNaN(Number(text))) return Number(text);
+  return text;
+}
+
+export function PropertyFilters({ label, filters, onChange }: { label: string; filters: readonly FilterInput[]; onChange: (filters: FilterInput[]) => void }) {
+  const set = (i: number, filter: FilterInput) => onChange(filters.map((f, j) => (j === i ? filter : f)));
+  return (
+    <fieldset className="insight-filters">
+      <legend>{label}</legend>
+      {filters.map((filter, i) => (
+        <FilterRow key={i} filter={filter} number={i + 1} onChange={(f) => set(i, f)} onRemove={() => onChange(filters.filter((_, j) => j !== i))} />
+      ))}
+      <div>
+        <button type="button" onClick={() => onChange([...filters, { key: '', value: null, operator: 'exact', type: 'event' }])}>
+          Add filter
+        </button>
+      </div>
+    </fieldset>
+  );
+}
+
+function FilterRow({ filter, number, onChange, onRemove }: { filter: FilterInput; number: number; onChange: (f: FilterInput) => void; onRemove: () => void }) {
+  const operator = filter.operator ?? 'exact';
+  const scope = filterScope(filter);
+  const value = filter.value === null || filter.value === undefined ? '' : Array.isArray(filter.value) ? filter.value.join(', ') : String(filter.value);
+  return (
+    <div className="row insight-filter-row" role="group" aria-label={`Filter ${number}`}>
+      <ScopeSelect label={`Filter ${number} applies to`} value={scope} onChange={(s) => onChange(withScope(filter, s))} />
+      <PropertyKeySelect label={`Filter ${number} property`} scope={scope} value={filter.key} onChange={(key) => onChange({ ...filter, key, value: null })} />
+      <label>
+        {`Filter ${number} operator`}
+        <select aria-label={`Filter ${number} operator`} value={operator} onChange={(e) => {
+          const next = e.target.value as PropertyOperator;
+          onChange({ ...filter, operator: next, value: typedValue(next, value) });
+        }}>
+          {OPERATORS.map(([op, text]) => (
+            <option key={op} value={op}>
+              {text}
+            </option>
+          ))}
+        </select>
+      </label>
+      {!VALUELESS_OPERATORS.has(operator) && (
+        <FilterValueInput label={`Filter ${number} value`} scope={scope} propertyKey={filter.key} value={value} onCommit={(text) => onChange({ ...filter, value: typedValue(operator, text) })} />
+      )}
+      <button type="button" className="danger" aria-label={`Remove filter ${number}`} onClick={onRemove}>
+        Remove
+      </button>
+    </div>
+  );
+}
+
+/** Free text; for a group property, the group's known values are offered as suggestions. */
+function FilterValueInput({ label, scope, propertyKey, value, onCommit }: { label: string; scope: PropertyScope; propertyKey: string; value: string; onCommit: (v: string) => void }) {
+  const listId = useId();
+  const [draft, setDraft] = useState(value);
+  const groupIndex = scope.type === 'group' ? scope.groupTypeIndex : null;
+  const suggestions = useApi(async (signal) => {
+    if (groupIndex === null || !propertyKey) return [];
+    const params = new URLSearchParams({ group_type_index: String(groupIndex), key: propertyKey, value: draft });
+    const body = await api<{ results: { name: string; count: number }[] }>(projectPath(`groups/property_values?${params.toString()}`), { signal });
+    return body.results.map((r) => r.name);
+  }, [groupIndex, propertyKey, draft]);
+  return (
+    <>
+      <CommitInput label={label} value={value} onCommit={onCommit} onDraft={setDraft} list={groupIndex === null ? undefined : listId} placeholder="Value" />
+      {groupIndex !== null && (
+        <datalist id={listId}>
+          {(suggestions.data ?? []).map((v) => (
+            <option key={v} value={v} />
+          ))}
+        </datalist>
+      )}
+    </>
+  );
+}

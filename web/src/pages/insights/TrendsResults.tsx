@@ -1,0 +1,160 @@
+// A trends insight's answer as a line or bar chart (with a table of its values), a table of
+// totals, or one big number. Every value opens the list of actors behind it.
+import { useEffect, useMemo, useState } from 'react';
+import { runQuery } from '../../api.ts';
+import type { ActorsQueryInput, TrendsQueryInput } from '../../api-types.ts';
+import { Chart, type ChartOption } from '../../components/Chart.tsx';
+import { Empty, ErrorState, Loading } from '../../components/states.tsx';
+import { useApi } from '../../use-api.ts';
+import { ActorsList } from './ActorsList.tsx';
+import type { TrendSeries } from './types.ts';
+
+export type TrendsDisplay = 'ActionsLineGraph' | 'ActionsBar' | 'ActionsTable' | 'BoldNumber';
+export const TOTAL_DISPLAYS = new Set<string>(['ActionsTable', 'BoldNumber']);
+
+interface Point {
+  readonly series: TrendSeries;
+  readonly dayIndex: number | null;
+}
+
+const formatNumber = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en-US') : n.toLocaleString('en-US', { maximumFractionDigits: 2 }));
+
+export function TrendsResults({ query }: { query: TrendsQueryInput }) {
+  const key = JSON.stringify(query);
+  const trends = useApi((signal) => runQuery<{ results: TrendSeries[] }>(query, signal), [key]);
+  const [point, setPoint] = useState<Point | null>(null);
+  // A new query closes the list of the previous one's point.
+  useEffect(() => setPoint(null), [key]);
+  const display = (query.trendsFilter?.display ?? 'ActionsLineGraph') as TrendsDisplay;
+
+  if (trends.loading && !trends.data) return <Loading label="Calculating…" />;
+  if (trends.error) return <ErrorState error={trends.error} retry={trends.reload} />;
+  const results = trends.data?.results ?? [];
+  const total = (s: TrendSeries) => s.aggregated_value ?? s.count;
+  if (results.length === 0 || results.every((s) => total(s) === 0)) {
+    return <Empty title="No matching events">Nothing matches this insight in the date range. Try another event, filter or range.</Empty>;
+  }
+
+  const actorsSource = (p: Point): ActorsQueryInput['source'] => ({
+    kind: 'InsightActorsQuery',
+    source: query,
+    series: p.series.action.order,
+    ...(p.dayIndex === null ? {} : { day: p.series.days[p.dayIndex] }),
+    ...(p.series.breakdown_value === undefined ? {} : { breakdown: p.series.breakdown_value }),
+  });
+  const pointTitle = (p: Point) => `${p.series.label}${p.dayIndex === null ? '' : ` on ${p.series.labels[p.dayIndex] ?? p.series.days[p.dayIndex]}`}`;
+
+  return (
+    <div className="stack" aria-busy={trends.loading}>
+      {display === 'BoldNumber' && <BigNumber series={results[0]} onOpen={() => setPoint({ series: results[0], dayIndex: null })} />}
+      {display === 'ActionsTable' && <TotalsTable results={results} onOpen={(series) => setPoint({ series, dayIndex: null })} />}
+      {(display === 'ActionsLineGraph' || display === 'ActionsBar') && (
+        <>
+          <TrendsChart results={results} bar={display === 'ActionsBar'} onPoint={(p) => setPoint(p)} />
+          <ValuesTable results={results} onOpen={(p) => setPoint(p)} />
+        </>
+      )}
+      {point && <ActorsList key={JSON.stringify(actorsSource(point))} title={`Behind ${pointTitle(point)}`} source={actorsSource(point)} onClose={() => setPoint(null)} />}
+    </div>
+  );
+}
+
+function BigNumber({ series, onOpen }: { series: TrendSeries; onOpen: () => void }) {
+  const value = series.aggregated_value ?? series.count;
+  return (
+    <div className="card insight-big-number">
+      <button type="button" className="big-number link" aria-label={`${series.label}: ${formatNumber(value)}, show who`} onClick={onOpen}>
+        {formatNumber(value)}
+      </button>
+      <div className="muted">{series.label}</div>
+    </div>
+  );
+}
+
+function TotalsTable({ results, onOpen }: { results: TrendSeries[]; onOpen: (s: TrendSeries) => void }) {
+  return (
+    <div className="table-wrap">
+      <table aria-label="Insight totals">
+        <thead>
+          <tr>
+            <th>Series</th>
+            <th className="num">Total</th>
+          </tr>
+        </thead>
+        <tbody>
+          {results.map((s, i) => (
+            <tr key={i}>
+              <th scope="row">{s.label}</th>
+              <td className="num">
+                <button type="button" className="link" aria-label={`${s.label}: ${formatNumber(s.aggregated_value ?? s.count)}, show who`} onClick={() => onOpen(s)}>
+                  {formatNumber(s.aggregated_value ?? s.count)}
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Each series by bucket, every value a button: the keyboard's way to the actors behind a point. */
+function ValuesTable({ results, onOpen }: { results: TrendSeries[]; onOpen: (p: Point) => void }) {
+  const labels = results[0]?.labels ?? [];
+  return (
+    <div className="table-wrap">
+      <table aria-label="Insight values">
+        <thead>
+          <tr>
+            <th>Series</th>
+            {labels.map((label, i) => (
+              <th key={i} className="num">
+                {label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {results.map((s, i) => (
+            <tr key={i}>
+              <th scope="row">{s.label}</th>
+              {s.data.map((value, d) => (
+                <td key={d} className="num">
+                  <button type="button" className="link" aria-label={`${s.label} on ${s.days[d]}: ${formatNumber(value)}, show who`} onClick={() => onOpen({ series: s, dayIndex: d })}>
+                    {formatNumber(value)}
+                  </button>
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function TrendsChart({ results, bar, onPoint }: { results: TrendSeries[]; bar: boolean; onPoint: (p: Point) => void }) {
+  const option = useMemo<ChartOption>(
+    () => ({
+      animation: false,
+      grid: { left: 48, right: 16, top: results.length > 1 ? 40 : 16, bottom: 32 },
+      tooltip: { trigger: bar ? 'item' : 'axis' },
+      legend: results.length > 1 ? { type: 'scroll', top: 0 } : undefined,
+      xAxis: { type: 'category', data: results[0]?.labels ?? [], boundaryGap: bar },
+      yAxis: { type: 'value', minInterval: 1 },
+      series: results.map((s) => ({
+        name: s.label,
+        type: bar ? 'bar' : 'line',
+        data: s.data,
+        symbolSize: 8,
+      })),
+    }),
+    [results, bar],
+  );
+  const summary = results.map((s) => `${s.label}: ${formatNumber(s.count)}`).join('; ');
+  return (
+    <div className="card">
+      <Chart option={option} label={`Trend chart. ${summary}`} onPointClick={({ seriesIndex, dataIndex }) => results[seriesIndex] && Number.isInteger(dataIndex) && onPoint({ series: results[seriesIndex], dayIndex: dataIndex })} />
+    </div>
+  );
+}
