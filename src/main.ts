@@ -63,7 +63,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
-  await app.listen({ port: config.port, host: config.host });
+  const address = await app.listen({ port: config.port, host: config.host });
+  const port = new URL(address).port;
+  console.log(`Prickle is running: open http://localhost:${port}/ to sign in; SDKs and the API use the same address.`);
 }
 
 main().catch((error: unknown) => {
