@@ -217,8 +217,20 @@ describe('trends', () => {
     const proViews = EVENTS.filter((e) => e.event === 'page_viewed' && e.company === 'acme').length;
     await expect.poll(() => totals.getByRole('button').first().textContent(), { timeout: 15_000 }).toBe(String(proViews));
 
+    // Person property values are suggested too, narrowed to those containing the text typed.
+    await page.getByRole('button', { name: 'Add filter' }).click();
+    await selectOption(page, 'Filter 2 applies to', 'Person property');
+    await selectOption(page, 'Filter 2 property', 'email');
+    await page.getByLabel('Filter 2 value', { exact: true }).fill('ACME');
+    const acmeEmails = COMPANIES.acme.users.map((user) => user.replace('@', '@example.')).sort();
+    const suggested = page.getByRole('group', { name: 'Filter 2' }).locator('datalist option');
+    await expect.poll(() => suggested.evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value).sort())).toEqual(acmeEmails);
+    await page.getByRole('button', { name: 'Remove filter 2' }).click();
+    await expect.poll(() => totals.getByRole('button').first().textContent(), { timeout: 15_000 }).toBe(String(proViews));
+
     await page.setViewportSize({ width: 390, height: 800 });
-    expect(await pageOverflow(page)).toBe(false);
+    // The chart follows the new width on its next resize callback.
+    await expect.poll(() => pageOverflow(page)).toBe(false);
     await screenshot(page, 'insights-trends-narrow');
     await page.setViewportSize({ width: 1280, height: 800 });
   });
@@ -276,7 +288,8 @@ describe('funnels', () => {
     await screenshot(page, 'insights-funnels');
 
     await page.setViewportSize({ width: 390, height: 800 });
-    expect(await pageOverflow(page)).toBe(false);
+    // The chart follows the new width on its next resize callback.
+    await expect.poll(() => pageOverflow(page)).toBe(false);
     await screenshot(page, 'insights-funnels-narrow');
     await page.setViewportSize({ width: 1280, height: 800 });
   });

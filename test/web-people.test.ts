@@ -209,6 +209,12 @@ describe('events page', () => {
     await expect.poll(() => events.locator('tbody tr').count()).toBe(50);
     expect(await page.getByLabel('Auto-refresh every 5 s').isChecked()).toBe(true);
 
+    // The event name picker offers the names seen, most frequent first.
+    const eventNames = page.getByRole('form', { name: 'Event filters' }).locator('datalist option');
+    await expect.poll(() => eventNames.evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))).toEqual(expect.arrayContaining(['page viewed', 'invoice paid', 'signed up']));
+    const names = await eventNames.evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));
+    expect(names.indexOf('page viewed')).toBeLessThan(names.indexOf('signed up'));
+
     await page.getByLabel('Event name').fill('signed up');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await expect.poll(() => rowsText('Events')).toEqual([expect.stringMatching(/^signed up bob globex/)]);

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
 import type { IngestQueue } from '../ingest/ingest-queue.js';
-import type { Project, Store } from '../store/store.js';
+import type { Project, PropertyValueCount, Store } from '../store/store.js';
 import { type Auth, generateSecret, newPersonalApiKey } from './auth.js';
 import { serializeEvent, serializePerson, serializePropertyDefinition, serializeWarning } from './serialize.js';
 import { parseInput, projectPrefixes } from './validate.js';
@@ -58,6 +58,17 @@ const dateParam = z
   .refine((v) => !Number.isNaN(Date.parse(v)), { error: 'must be an ISO 8601 date' })
   .transform((v) => new Date(v))
   .optional();
+
+/** One suggested property value: PostHog's `{name}`, with how many events or persons have it. */
+export function serializePropertyValue(value: PropertyValueCount) {
+  return { name: value.value, count: value.count };
+}
+
+/** Suggestions per request, as PostHog's value pickers get. */
+const EVENT_VALUES_DAYS = 30;
+const PROPERTY_VALUES_LIMIT = 20;
+
+const propertyValuesQuery = z.object({ key: z.string({ error: 'is required' }).min(1, { error: 'is required' }), value: z.string().optional() });
 
 export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRoutesDeps): void {
   const { store, queue, auth, maxGroupTypes } = deps;
@@ -158,6 +169,21 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRoutesD
             })()
           : null;
       return { next, previous: null, results };
+    });
+
+    app.get(`${prefix}/persons/values`, async (req) => {
+      const projectId = await project(req);
+      const q = parseInput(propertyValuesQuery, req.query);
+      return (await store.personPropertyValues(projectId, q.key, q.value || undefined, PROPERTY_VALUES_LIMIT)).map(serializePropertyValue);
+    });
+
+    app.get(`${prefix}/events/values`, async (req) => {
+      const projectId = await project(req);
+      const q = parseInput(propertyValuesQuery, req.query);
+      // Suggestions come from the last 30 days, as recent values are the likely ones and a scan of
+      // every event ever stored would grow with the project.
+      const since = new Date(Date.now() - EVENT_VALUES_DAYS * 86_400_000);
+      return (await store.eventPropertyValues(projectId, q.key, q.value || undefined, PROPERTY_VALUES_LIMIT, since)).map(serializePropertyValue);
     });
 
     app.get(`${prefix}/persons/:personId`, async (req) => {

@@ -219,5 +219,42 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.groupPropertyValues(1, 0, 'plan', undefined, 20)).toEqual([{ value: 'pro', count: 2 }, { value: 'free', count: 1 }]);
       expect(await store.groupPropertyValues(1, 0, 'plan', 'FR', 20)).toEqual([{ value: 'free', count: 1 }]);
     });
+
+    it('counts event and person property values, scalars only, per project', async () => {
+      const withProperties = (n: number, properties: Record<string, unknown>, projectId = 1) => storedEvent(n, { projectId, propertiesJson: JSON.stringify(properties) });
+      await store.commitIngest({
+        ...emptyCommit,
+        events: [
+          withProperties(1, { $browser: 'Firefox', 'say "hi".now': 'yes', 'back\\slash': 'b' }),
+          withProperties(2, { $browser: 'Chrome', 'say "hi".now': 'yes' }),
+          withProperties(3, { $browser: 'Chrome', 'say "hi".now': 'no' }),
+          withProperties(4, { $browser: null }),
+          withProperties(5, { $browser: { nested: 'Chrome' } }),
+          withProperties(6, { $browser: 42 }),
+          withProperties(7, { $browser: true }),
+          withProperties(8, { $browser: 'Safari' }, 2),
+        ],
+        newPersons: [person('p1', { plan: 'pro', 'a.b': 1 }), person('p2', { plan: 'pro' }), person('p3', { plan: 'free' }), person('p4', { plan: ['pro'] }), person('p5')],
+      });
+      expect(await store.eventPropertyValues(1, '$browser', undefined, 20)).toEqual([
+        { value: 'Chrome', count: 2 },
+        { value: '42', count: 1 },
+        { value: 'Firefox', count: 1 },
+        { value: 'true', count: 1 },
+      ]);
+      expect(await store.eventPropertyValues(1, '$browser', 'fIRE', 20)).toEqual([{ value: 'Firefox', count: 1 }]);
+      expect(await store.eventPropertyValues(1, '$browser', '%', 20)).toEqual([]);
+      expect(await store.eventPropertyValues(1, '$browser', undefined, 1)).toEqual([{ value: 'Chrome', count: 2 }]);
+      expect(await store.eventPropertyValues(1, 'say "hi".now', undefined, 20)).toEqual([{ value: 'yes', count: 2 }, { value: 'no', count: 1 }]);
+      expect(await store.eventPropertyValues(1, 'back\\slash', undefined, 20)).toEqual([{ value: 'b', count: 1 }]);
+      expect(await store.eventPropertyValues(2, '$browser', undefined, 20)).toEqual([{ value: 'Safari', count: 1 }]);
+      expect(await store.personPropertyValues(1, 'plan', undefined, 20)).toEqual([{ value: 'pro', count: 2 }, { value: 'free', count: 1 }]);
+      expect(await store.personPropertyValues(1, 'plan', 'RO', 20)).toEqual([{ value: 'pro', count: 2 }]);
+      expect(await store.personPropertyValues(1, 'a.b', undefined, 20)).toEqual([{ value: '1', count: 1 }]);
+      expect(await store.personPropertyValues(2, 'plan', undefined, 20)).toEqual([]);
+
+      await store.commitIngest({ ...emptyCommit, deletedPersons: [{ projectId: 1, personId: 'p1' }] });
+      expect(await store.personPropertyValues(1, 'plan', undefined, 20)).toEqual([{ value: 'free', count: 1 }, { value: 'pro', count: 1 }]);
+    });
   });
 }

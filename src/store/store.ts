@@ -258,6 +258,10 @@ export interface Store {
   findGroup(projectId: number, groupTypeIndex: number, groupKey: string): Promise<Group | null>;
   findGroups(projectId: number, keys: readonly { groupTypeIndex: number; groupKey: string }[]): Promise<Group[]>;
   groupPropertyValues(projectId: number, groupTypeIndex: number, key: string, valueContains: string | undefined, limit: number): Promise<PropertyValueCount[]>;
+  /** Values of event property `key` (JSON scalars as text), most frequent first; only those containing `valueContains` (any case) when given, and of events since `since` when given. */
+  eventPropertyValues(projectId: number, key: string, valueContains: string | undefined, limit: number, since?: Date): Promise<PropertyValueCount[]>;
+  /** Values of person property `key` over current persons, as eventPropertyValues. */
+  personPropertyValues(projectId: number, key: string, valueContains: string | undefined, limit: number): Promise<PropertyValueCount[]>;
   relatedToGroup(projectId: number, groupTypeIndex: number, groupKey: string, since: Date): Promise<RelatedActors>;
   relatedToPerson(projectId: number, personId: string, since: Date): Promise<RelatedActors>;
   listPropertyDefinitions(query: { projectId: number; type: PropertyDefinitionType; groupTypeIndex: number; search?: string; limit: number; offset: number }): Promise<{ count: number; results: PropertyDefinition[] }>;

@@ -567,7 +567,31 @@ export class DuckDBStore implements Store {
     valueContains: string | undefined,
     limit: number,
   ): Promise<PropertyValueCount[]> {
-    const params: Cell[] = [`$."${key.replaceAll('"', '\\"')}"`, projectId, groupTypeIndex];
+    return this.propertyValues('current_groups', 'project_id = ? AND group_type_index = ?', [projectId, groupTypeIndex], key, valueContains, limit);
+  }
+
+  async eventPropertyValues(projectId: number, key: string, valueContains: string | undefined, limit: number, since?: Date): Promise<PropertyValueCount[]> {
+    if (since === undefined) return this.propertyValues('events', 'project_id = ?', [projectId], key, valueContains, limit);
+    return this.propertyValues('events', 'project_id = ? AND timestamp >= ?', [projectId, since], key, valueContains, limit);
+  }
+
+  async personPropertyValues(projectId: number, key: string, valueContains: string | undefined, limit: number): Promise<PropertyValueCount[]> {
+    return this.propertyValues('current_persons', 'project_id = ?', [projectId], key, valueContains, limit);
+  }
+
+  /**
+   * Counts the scalar values of property `key` in the JSON `properties` column of `table`'s rows
+   * matching `where` (objects, arrays, JSON null and absent keys are left out).
+   */
+  private async propertyValues(
+    table: 'events' | 'current_persons' | 'current_groups',
+    where: string,
+    whereParams: Cell[],
+    key: string,
+    valueContains: string | undefined,
+    limit: number,
+  ): Promise<PropertyValueCount[]> {
+    const params: Cell[] = [jsonKeyPath(key), ...whereParams];
     let filter = '';
     if (valueContains) {
       filter = `AND value ${ILIKE}`;
@@ -576,8 +600,10 @@ export class DuckDBStore implements Store {
     params.push(limit);
     const rows = await this.read(
       `SELECT value, count(*) AS count FROM (
-         SELECT json_extract_string(properties, ?) AS value FROM current_groups WHERE project_id = ? AND group_type_index = ?
-       ) WHERE value IS NOT NULL ${filter}
+         SELECT json_type(json) AS type, json ->> '$' AS value FROM (
+           SELECT json_extract(properties, ?) AS json FROM ${table} WHERE ${where}
+         )
+       ) WHERE type NOT IN ('NULL', 'OBJECT', 'ARRAY') ${filter}
        GROUP BY value ORDER BY count DESC, value LIMIT ?`,
       params,
     );
@@ -734,6 +760,11 @@ export class DuckDBStore implements Store {
       lastSeen: asDate(r.last_seen),
     }));
   }
+}
+
+/** JSONPath selecting the top-level key `key` as written, dots and quotes included. */
+function jsonKeyPath(key: string): string {
+  return `$."${key.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
 }
 
 function escapeLike(text: string): string {

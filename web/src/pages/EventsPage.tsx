@@ -1,8 +1,10 @@
 // Recent events, filtered by event name and by group, refreshing every few seconds while on the
-// newest page. The filters live in the URL (?event=&group_type_index=&group_key=).
-import { useState, type FormEvent } from 'react';
+// newest page. The filters live in the URL (?event=&group_type_index=&group_key=). Event names
+// are suggested from the project's event definitions, most frequent first; any name may be typed.
+import { useId, useState, type FormEvent } from 'react';
 import { groupTypeLabel, useProject } from '../project-context.tsx';
 import { navigate, useLocation } from '../router.tsx';
+import { useEventNames } from './insights/pickers.tsx';
 import { EventList, type EventFilters } from './people/EventList.tsx';
 import './people.css';
 
@@ -38,6 +40,8 @@ export function EventsPage(_props: Record<string, string>) {
 
 function EventFilterForm({ filters }: { filters: EventFilters }) {
   const { groupTypes } = useProject();
+  const eventNamesId = useId();
+  const eventNames = useEventNames();
   const [event, setEvent] = useState(filters.event ?? '');
   const [groupTypeIndex, setGroupTypeIndex] = useState(filters.group ? String(filters.group.groupTypeIndex) : '');
   const [groupKey, setGroupKey] = useState(filters.group?.groupKey ?? '');
@@ -58,7 +62,12 @@ function EventFilterForm({ filters }: { filters: EventFilters }) {
     <form className="card row event-filters" onSubmit={apply} aria-label="Event filters">
       <label>
         Event name
-        <input value={event} onChange={(e) => setEvent(e.target.value)} placeholder="e.g. $pageview" />
+        <input list={eventNamesId} value={event} onChange={(e) => setEvent(e.target.value)} placeholder="e.g. $pageview" autoComplete="off" />
+        <datalist id={eventNamesId}>
+          {(eventNames.data?.results ?? []).map((definition) => (
+            <option key={definition.name} value={definition.name} label={`${definition.name} (${definition.count.toLocaleString()})`} />
+          ))}
+        </datalist>
       </label>
       <label>
         Group type

@@ -1,9 +1,8 @@
 // One property filter of a release condition: property (picked from the type's property
-// definitions), operator, and value (with the values groups have, for group properties).
+// definitions), operator, and value (with the values persons or groups have as suggestions).
 import { useId } from 'react';
-import { api, projectPath } from '../../api.ts';
 import type { PropertyOperator } from '../../api-types.ts';
-import { useApi } from '../../use-api.ts';
+import { SuggestionList, usePropertyValues } from '../insights/pickers.tsx';
 import { FieldError, useFieldError } from './field-errors.tsx';
 import { OPERATOR_LABELS, VALUELESS, type PropertyDraft } from './flag-form.ts';
 
@@ -19,19 +18,15 @@ interface Props {
   onRemove(): void;
 }
 
-interface PropertyValues {
-  results: { name: string; count: number }[];
-}
+/** The typed value as a search for suggestions: none once several values are listed. */
+const suggestionSearch = (value: string) => (value.includes(',') ? '' : value.trim());
 
 export function PropertyFilterRow({ filter, path, position, aggregation, propertyListId, onChange, onRemove }: Props) {
   const valuesListId = useId();
-  const key = filter.key.trim();
-  const suggestions = useApi<string[]>(
-    (signal) =>
-      aggregation === null || key === ''
-        ? Promise.resolve([])
-        : api<PropertyValues>(`${projectPath('groups/property_values/')}?group_type_index=${aggregation}&key=${encodeURIComponent(key)}`, { signal }).then((r) => r.results.map((v) => v.name)),
-    [aggregation, key],
+  const suggestions = usePropertyValues(
+    aggregation === null ? { type: 'person' } : { type: 'group', groupTypeIndex: aggregation },
+    filter.key.trim(),
+    suggestionSearch(filter.value),
   );
   const keyError = useFieldError(`${path}.key`);
   const operatorError = useFieldError(`${path}.operator`);
@@ -66,11 +61,7 @@ export function PropertyFilterRow({ filter, path, position, aggregation, propert
             autoComplete="off"
             {...valueError.inputProps}
           />
-          <datalist id={valuesListId}>
-            {(suggestions.data ?? []).map((v) => (
-              <option key={v} value={v} />
-            ))}
-          </datalist>
+          <SuggestionList id={valuesListId} values={suggestions.data} />
           <FieldError path={`${path}.value`} />
         </label>
       )}

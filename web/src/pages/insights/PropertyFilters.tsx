@@ -1,10 +1,9 @@
 // Property filters of an insight (or of one series / step): each row picks where the property
-// lives, its name, an operator and a value. Group values are suggested from the project's groups.
-import { useId, useState } from 'react';
-import { api, projectPath } from '../../api.ts';
+// lives, its name, an operator and a value. Values are suggested from the stored events, persons
+// or groups.
+import { useEffect, useId, useState } from 'react';
 import type { PropertyOperator } from '../../api-types.ts';
-import { useApi } from '../../use-api.ts';
-import { CommitInput, PropertyKeySelect, ScopeSelect, type PropertyScope } from './pickers.tsx';
+import { CommitInput, PropertyKeySelect, ScopeSelect, SuggestionList, usePropertyValues, type PropertyScope } from './pickers.tsx';
 import type { FilterInput } from './types.ts';
 
 const OPERATORS: [PropertyOperator, string][] = [
@@ -88,27 +87,16 @@ function FilterRow({ filter, number, onChange, onRemove }: { filter: FilterInput
   );
 }
 
-/** Free text; for a group property, the group's known values are offered as suggestions. */
+/** Free text, with the property's known values (those containing the text typed) as suggestions. */
 function FilterValueInput({ label, scope, propertyKey, value, onCommit }: { label: string; scope: PropertyScope; propertyKey: string; value: string; onCommit: (v: string) => void }) {
   const listId = useId();
   const [draft, setDraft] = useState(value);
-  const groupIndex = scope.type === 'group' ? scope.groupTypeIndex : null;
-  const suggestions = useApi(async (signal) => {
-    if (groupIndex === null || !propertyKey) return [];
-    const params = new URLSearchParams({ group_type_index: String(groupIndex), key: propertyKey, value: draft });
-    const body = await api<{ results: { name: string; count: number }[] }>(projectPath(`groups/property_values?${params.toString()}`), { signal });
-    return body.results.map((r) => r.name);
-  }, [groupIndex, propertyKey, draft]);
+  useEffect(() => setDraft(value), [value]);
+  const suggestions = usePropertyValues(scope, propertyKey, draft);
   return (
     <>
-      <CommitInput label={label} value={value} onCommit={onCommit} onDraft={setDraft} list={groupIndex === null ? undefined : listId} placeholder="Value" />
-      {groupIndex !== null && (
-        <datalist id={listId}>
-          {(suggestions.data ?? []).map((v) => (
-            <option key={v} value={v} />
-          ))}
-        </datalist>
-      )}
+      <CommitInput label={label} value={value} onCommit={onCommit} onDraft={setDraft} list={listId} placeholder="Value" />
+      <SuggestionList id={listId} values={suggestions.data} />
     </>
   );
 }

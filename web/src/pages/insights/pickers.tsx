@@ -1,11 +1,12 @@
 // Small labelled controls shared by the trends and funnels editors: event, property scope and
-// property key pickers fed by the project's event and property definitions.
+// property key pickers fed by the project's event and property definitions, and property value
+// suggestions fed by the values stored events, persons and groups have.
 import { useEffect, useState } from 'react';
 import { api, projectPath } from '../../api.ts';
 import type { ApiGroupType, ApiPropertyDefinition, Paginated } from '../../api-types.ts';
 import { groupTypeLabel, useProject } from '../../project-context.tsx';
 import { useApi } from '../../use-api.ts';
-import type { ApiEventDefinition } from './types.ts';
+import type { ApiEventDefinition, ApiPropertyValue } from './types.ts';
 
 /** Where a property lives: on the event, the person, or a group of a type. */
 export type PropertyScope = { type: 'event' } | { type: 'person' } | { type: 'group'; groupTypeIndex: number };
@@ -36,6 +37,38 @@ export function usePropertyDefinitions(scope: PropertyScope) {
   if (scope.type === 'group') params.set('group_type_index', String(scope.groupTypeIndex));
   const path = projectPath(`property_definitions/?${params.toString()}`);
   return useApi((signal) => api<Paginated<ApiPropertyDefinition>>(path, { signal }), [path]);
+}
+
+/**
+ * Known values of a property, most frequent first (20 at most), narrowed to those containing
+ * `search` in any case. Empty while no property is chosen.
+ */
+export function usePropertyValues(scope: PropertyScope, key: string, search = '') {
+  const params = new URLSearchParams({ key });
+  if (search) params.set('value', search);
+  let path: string;
+  if (scope.type === 'group') {
+    params.set('group_type_index', String(scope.groupTypeIndex));
+    path = projectPath(`groups/property_values/?${params.toString()}`);
+  } else {
+    path = projectPath(`${scope.type === 'person' ? 'persons' : 'events'}/values/?${params.toString()}`);
+  }
+  return useApi(async (signal): Promise<string[]> => {
+    if (!key) return [];
+    if (scope.type === 'group') return (await api<{ results: ApiPropertyValue[] }>(path, { signal })).results.map((v) => v.name);
+    return (await api<ApiPropertyValue[]>(path, { signal })).map((v) => v.name);
+  }, [path, key]);
+}
+
+/** A datalist of suggested values, for an input's `list`. */
+export function SuggestionList({ id, values }: { id: string; values: readonly string[] | undefined }) {
+  return (
+    <datalist id={id}>
+      {(values ?? []).map((v) => (
+        <option key={v} value={v} />
+      ))}
+    </datalist>
+  );
 }
 
 /** An event name, or "All events" (null) when allowed. */

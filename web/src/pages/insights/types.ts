@@ -1,9 +1,12 @@
 // Types of the insight pages, derived from the server's own code.
 import type { serializeEventDefinition, serializeInsight } from '../../../../src/api/insight-routes.ts';
+import type { serializePropertyValue } from '../../../../src/api/project-routes.ts';
 import type { ApiGroupActor, ApiPerson, FunnelsQueryInput, FunnelStepResult, PropertyFilter, TrendsQueryInput, TrendsSeriesResult } from '../../api-types.ts';
 
 export type ApiInsight = ReturnType<typeof serializeInsight>;
 export type ApiEventDefinition = ReturnType<typeof serializeEventDefinition>;
+/** A suggested property value with how often it occurs (events/values, persons/values, groups/property_values). */
+export type ApiPropertyValue = ReturnType<typeof serializePropertyValue>;
 export type InsightQueryInput = TrendsQueryInput | FunnelsQueryInput;
 export type SeriesNode = TrendsQueryInput['series'][number];
 export type BreakdownFilterInput = NonNullable<TrendsQueryInput['breakdownFilter']>;
