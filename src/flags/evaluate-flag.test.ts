@@ -86,12 +86,16 @@ describe('FlagSet (compiled flags with a bucket cache, as /flags evaluates them)
       flagWith({ aggregation_group_type_index: 0, groups: [{ properties: [], rollout_percentage: 61 }] }, 'company-rollout'),
       flagWith({ groups: [{ properties: [], rollout_percentage: 80 }, { properties: [], rollout_percentage: 20, aggregation_group_type_index: 0 }] }, 'mixed'),
     ];
-    // Three identifiers fit; 40 persons and 15 companies, asked in an order that revisits them.
-    const set = new FlagSet(flags, 3);
-    for (let round = 0; round < 3; round++) {
-      for (let i = 0; i < 40; i++) {
-        const ctx = companyContext(`company-${(i * 7 + round) % 15}`, { plan: 'pro' }, `person-${(i * 13 + round * 5) % 40}`);
-        expect(set.evaluate(ctx)).toEqual(flags.map((flag) => evaluateFlag(flag, ctx)));
+    // One or three identifiers fit; 40 persons and 15 companies, asked in an order that revisits them.
+    for (const capacity of [1, 3]) {
+      const set = new FlagSet(flags, capacity);
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < 40; i++) {
+          const ctx = companyContext(`company-${(i * 7 + round) % 15}`, { plan: 'pro' }, `person-${(i * 13 + round * 5) % 40}`);
+          expect(set.evaluate(ctx)).toEqual(flags.map((flag) => evaluateFlag(flag, ctx)));
+          // The same request again, now from the cache.
+          expect(set.evaluate(ctx)).toEqual(flags.map((flag) => evaluateFlag(flag, ctx)));
+        }
       }
     }
   });

@@ -28,6 +28,9 @@ export interface EvaluationContext {
  */
 export class BucketCache {
   private readonly rows = new Map<string, Float64Array>();
+  /** Identifiers in the order first seen, as a ring once full; `oldest` is the next to go. */
+  private readonly insertionOrder: string[] = [];
+  private oldest = 0;
   // The last two rows asked for: a request asks for its distinct id's and group key's rows once per flag.
   private recentKey: string | undefined;
   private recentRow: Float64Array | undefined;
@@ -44,17 +47,28 @@ export class BucketCache {
     if (identifier === this.recentKey) return this.recentRow as Float64Array;
     if (identifier === this.olderKey) return this.olderRow as Float64Array;
     const row = this.lookUp(identifier);
-    [this.olderKey, this.olderRow, this.recentKey, this.recentRow] = [this.recentKey, this.recentRow, identifier, row];
+    this.olderKey = this.recentKey;
+    this.olderRow = this.recentRow;
+    this.recentKey = identifier;
+    this.recentRow = row;
     return row;
   }
 
   private lookUp(identifier: string): Float64Array {
-    let row = this.rows.get(identifier);
-    if (row === undefined) {
-      if (this.rows.size >= this.capacity) this.rows.delete(this.rows.keys().next().value as string);
-      row = new Float64Array(this.slots).fill(NaN);
-      this.rows.set(identifier, row);
+    const cached = this.rows.get(identifier);
+    if (cached !== undefined) return cached;
+    if (this.insertionOrder.length < this.capacity) {
+      this.insertionOrder.push(identifier);
+    } else {
+      // Full: the identifier first seen longest ago gives up its place. (A ring of keys rather
+      // than the Map's own order: taking a Map's first key after many deletions walks over every
+      // deleted entry.) Its row is not reused: the two-row memo above may still hand it out.
+      this.rows.delete(this.insertionOrder[this.oldest]);
+      this.insertionOrder[this.oldest] = identifier;
+      this.oldest = (this.oldest + 1) % this.capacity;
     }
+    const row = new Float64Array(this.slots).fill(NaN);
+    this.rows.set(identifier, row);
     return row;
   }
 }
