@@ -99,13 +99,24 @@ async function listedActors(page: Page, title: RegExp): Promise<string[]> {
  * Clicks the middle of bar `index` of `count` in a bar chart, just above its axis (the bars are
  * tall enough there). `axisGap` is the distance from the chart's bottom edge to the axis line.
  */
-async function clickBar(page: Page, chartName: RegExp, index: number, count: number, axisGap: number) {
-  const box = await page.getByRole('img', { name: chartName }).boundingBox();
-  if (!box) throw new Error('chart not visible');
-  const left = 64;
-  const right = 16;
-  const band = (box.width - left - right) / count;
-  await page.mouse.click(box.x + left + band * (index + 0.5), box.y + box.height - axisGap - 6);
+async function clickBar(page: Page, chartName: RegExp, index: number, count: number, axisGap: number, listTitle: RegExp) {
+  // The chart draws (and may resize) after the display changes: click where the bar is, and
+  // again if no list opened yet. A click on the wrong bar still fails the assertions after.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const box = await page.getByRole('img', { name: chartName }).boundingBox();
+    if (!box) throw new Error('chart not visible');
+    const left = 64;
+    const right = 16;
+    const band = (box.width - left - right) / count;
+    await page.mouse.click(box.x + left + band * (index + 0.5), box.y + box.height - axisGap - 6);
+    const opened = await page
+      .getByRole('region', { name: listTitle })
+      .first()
+      .waitFor({ timeout: 2_000 })
+      .then(() => true, () => false);
+    if (opened) return;
+  }
+  throw new Error('clicking the bar opened no list');
 }
 
 /** Whether the page is wider than the window (tables scroll inside their own box instead). */
@@ -181,7 +192,7 @@ describe('trends', () => {
     await selectOption(page, 'Display', 'Bar chart');
     const dayLabels = await values.getByRole('button').evaluateAll((buttons) => buttons.map((b) => b.getAttribute('aria-label') ?? ''));
     const busiestIndex = dayLabels.findIndex((label) => label.startsWith(`page_viewed on ${busiest[0]}:`));
-    await clickBar(page, /^Trend chart/, busiestIndex, dayLabels.length, 32);
+    await clickBar(page, /^Trend chart/, busiestIndex, dayLabels.length, 32, /^Behind page_viewed on /);
     expect(await listedActors(page, new RegExp(`^Behind page_viewed on `))).toEqual([...busiest[1]].map(nameOf).sort());
 
     // A copied URL reproduces the view.
@@ -283,7 +294,7 @@ describe('funnels', () => {
       expect(await listedActors(page, new RegExp(`^Dropped off before step ${step}`))).toEqual(dropped.map(nameOf).sort());
     }
     // Clicking the third bar of the funnel chart lists the companies that reached it.
-    await clickBar(page, /^Funnel chart/, 2, FUNNEL.length, 56);
+    await clickBar(page, /^Funnel chart/, 2, FUNNEL.length, 56, /^Reached step 3/);
     expect(await listedActors(page, /^Reached step 3/)).toEqual(reached(3).map(nameOf).sort());
     await screenshot(page, 'insights-funnels');
 
