@@ -32,12 +32,16 @@ async function waitForCount(path: string, count: number, followPages = false): P
 beforeAll(async () => {
   server = await startServer();
   const posthog = nodeClient(server);
-  posthog.groupIdentify({ groupType: 'company', groupKey: 'acme', properties: { name: 'Acme Inc', plan: 'enterprise', employees: 50 } });
-  posthog.groupIdentify({ groupType: 'company', groupKey: 'globex', properties: { name: 'Globex', plan: 'pro' } });
-  posthog.groupIdentify({ groupType: 'company', groupKey: 'initech', properties: { plan: 'free' } });
+  // The bulk companies first, so the three the tests look at are the newest, on the first page.
   for (let i = 0; i < BULK_COMPANIES; i++) {
     posthog.groupIdentify({ groupType: 'company', groupKey: `bulk-${String(i).padStart(3, '0')}`, properties: { name: `Bulk ${i}`, plan: 'free' } });
   }
+  await posthog.flush();
+  await waitForCount('groups/?group_type_index=0', BULK_COMPANIES, true);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  posthog.groupIdentify({ groupType: 'company', groupKey: 'acme', properties: { name: 'Acme Inc', plan: 'enterprise', employees: 50 } });
+  posthog.groupIdentify({ groupType: 'company', groupKey: 'globex', properties: { name: 'Globex', plan: 'pro' } });
+  posthog.groupIdentify({ groupType: 'company', groupKey: 'initech', properties: { plan: 'free' } });
   posthog.identify({ distinctId: 'alice', properties: { email: 'alice@acme.test', role: 'admin' } });
   posthog.alias({ distinctId: 'alice', alias: 'alice-anon' });
   posthog.identify({ distinctId: 'bob', properties: { email: 'bob@globex.test' } });
