@@ -2,6 +2,7 @@
 // /batch requests to a running server. A 200 is only sent after the events' transaction has
 // committed, so acknowledged events are durable events.
 import http from 'node:http';
+import { post } from './http-post.js';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { defaultGeneratorOptions, generateTraffic, type GeneratedTraffic, type GeneratorOptions } from './event-generator.js';
@@ -78,37 +79,6 @@ export async function prepareIngestTraffic(token: string, options: IngestBenchOp
   return { traffic, seconds: (performance.now() - started) / 1000 };
 }
 
-interface Response {
-  readonly status: number;
-  readonly body: string;
-}
-
-function post(agent: http.Agent, url: URL, body: Buffer): Promise<Response> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: {
-          'Content-Type': 'application/json',
-          'Content-Encoding': 'gzip',
-          'Content-Length': body.length,
-          'User-Agent': 'posthog-node/5.70.0 (prickle bench)',
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -145,7 +115,11 @@ export async function runIngestBench(
       const body = traffic.bodies[next++];
       const t0 = performance.now();
       try {
-        const res = await post(agent, url, body.gzipped);
+        const res = await post(agent, url, body.gzipped, {
+          'content-encoding': 'gzip',
+          'content-length': String(body.gzipped.length),
+          'user-agent': 'posthog-node/5.70.0 (prickle bench)',
+        });
         latencies.push(performance.now() - t0);
         if (res.status === 200) {
           acknowledged += body.events;

@@ -3,7 +3,7 @@
 import type { FunnelsQueryInput } from '../api-types.ts';
 import { ErrorState } from '../components/states.tsx';
 import { groupTypeLabel, useProject } from '../project-context.tsx';
-import { BreakdownPicker, DateRangePicker, uniqueGroupsLabel } from './insights/controls.tsx';
+import { BreakdownPicker, ChoiceSelect, DateRangePicker, uniqueGroupsLabel } from './insights/controls.tsx';
 import { FunnelResults } from './insights/FunnelResults.tsx';
 import { EventSelect } from './insights/pickers.tsx';
 import { PropertyFilters } from './insights/PropertyFilters.tsx';
@@ -90,16 +90,7 @@ export function Funnels(_props: Record<string, string>) {
                 ))}
               </select>
             </label>
-            <label>
-              Step order
-              <select aria-label="Step order" value={filter.funnelOrderType ?? 'ordered'} onChange={(e) => updateFilter({ funnelOrderType: e.target.value as OrderType })}>
-                {ORDERS.map(([value, text]) => (
-                  <option key={value} value={value}>
-                    {text}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <ChoiceSelect label="Step order" value={filter.funnelOrderType ?? 'ordered'} choices={ORDERS} onChange={(funnelOrderType: OrderType) => updateFilter({ funnelOrderType })} />
           </div>
           {filters ? (
             <PropertyFilters label="Filters" filters={filters} onChange={(properties) => update({ properties })} />

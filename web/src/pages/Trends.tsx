@@ -2,7 +2,7 @@
 // bars, a table or one number. The query lives in the URL; clicking a value lists who is behind it.
 import type { TrendsQueryInput } from '../api-types.ts';
 import { ErrorState } from '../components/states.tsx';
-import { BreakdownPicker, DateRangePicker } from './insights/controls.tsx';
+import { BreakdownPicker, ChoiceSelect, DateRangePicker } from './insights/controls.tsx';
 import { PropertyFilters } from './insights/PropertyFilters.tsx';
 import { SaveInsight } from './insights/SaveInsight.tsx';
 import { SeriesEditor, seriesIncomplete, seriesName } from './insights/SeriesEditor.tsx';
@@ -60,16 +60,7 @@ export function Trends(_props: Record<string, string>) {
               </select>
             </label>
             <DateRangePicker value={query.dateRange} onChange={(dateRange) => update({ dateRange })} />
-            <label>
-              Display
-              <select aria-label="Display" value={display} onChange={(e) => update({ trendsFilter: { ...query.trendsFilter, display: e.target.value } })}>
-                {DISPLAYS.map(([value, text]) => (
-                  <option key={value} value={value}>
-                    {text}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <ChoiceSelect label="Display" value={display} choices={DISPLAYS} onChange={(next) => update({ trendsFilter: { ...query.trendsFilter, display: next } })} />
           </div>
         </section>
         <section className="insight-results" aria-label="Trend results">

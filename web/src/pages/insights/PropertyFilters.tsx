@@ -3,6 +3,7 @@
 // or groups.
 import { useEffect, useId, useState } from 'react';
 import type { PropertyOperator } from '../../api-types.ts';
+import { ChoiceSelect } from './controls.tsx';
 import { CommitInput, PropertyKeySelect, ScopeSelect, SuggestionList, usePropertyValues, type PropertyScope } from './pickers.tsx';
 import type { FilterInput } from './types.ts';
 
@@ -64,19 +65,12 @@ function FilterRow({ filter, number, onChange, onRemove }: { filter: FilterInput
     <div className="row insight-filter-row" role="group" aria-label={`Filter ${number}`}>
       <ScopeSelect label={`Filter ${number} applies to`} value={scope} onChange={(s) => onChange(withScope(filter, s))} />
       <PropertyKeySelect label={`Filter ${number} property`} scope={scope} value={filter.key} onChange={(key) => onChange({ ...filter, key, value: null })} />
-      <label>
-        {`Filter ${number} operator`}
-        <select aria-label={`Filter ${number} operator`} value={operator} onChange={(e) => {
-          const next = e.target.value as PropertyOperator;
-          onChange({ ...filter, operator: next, value: typedValue(next, value) });
-        }}>
-          {OPERATORS.map(([op, text]) => (
-            <option key={op} value={op}>
-              {text}
-            </option>
-          ))}
-        </select>
-      </label>
+      <ChoiceSelect
+        label={`Filter ${number} operator`}
+        value={operator}
+        choices={OPERATORS}
+        onChange={(next) => onChange({ ...filter, operator: next, value: typedValue(next, value) })}
+      />
       {!VALUELESS_OPERATORS.has(operator) && (
         <FilterValueInput label={`Filter ${number} value`} scope={scope} propertyKey={filter.key} value={value} onCommit={(text) => onChange({ ...filter, value: typedValue(operator, text) })} />
       )}

@@ -1,4 +1,4 @@
-// Breakdown and date range controls, shared by trends and funnels.
+// Breakdown, date range and choice controls, shared by trends and funnels.
 import { groupTypeLabel, useProject } from '../../project-context.tsx';
 import { capitalize, PropertyKeySelect, scopeOptions, type PropertyScope } from './pickers.tsx';
 import type { BreakdownFilterInput, DateRangeInput } from './types.ts';
@@ -117,3 +117,19 @@ function addDays(day: string, days: number): string {
 /** "Unique companies" style label of a group type, for math and aggregation pickers. */
 export const uniqueGroupsLabel = (groupTypes: Parameters<typeof groupTypeLabel>[0], index: number) => `Unique ${groupTypeLabel(groupTypes, index, 'plural').toLowerCase()}`;
 export { capitalize };
+
+/** A labelled select over fixed choices, [value, text] each. */
+export function ChoiceSelect<T extends string>({ label, value, choices, onChange }: { label: string; value: T; choices: readonly (readonly [T, string])[]; onChange: (value: T) => void }) {
+  return (
+    <label>
+      {label}
+      <select aria-label={label} value={value} onChange={(e) => onChange(e.target.value as T)}>
+        {choices.map(([choice, text]) => (
+          <option key={choice} value={choice}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
