@@ -137,3 +137,50 @@ describe('POST feature_flags/:id/evaluate', () => {
     expect((await evaluate('acme-people', { distinct_id: 'person_0' }, null)).status).toBe(401);
   });
 });
+
+describe('POST feature_flags/evaluate (an unsaved flag)', () => {
+  const evaluateDraft = (body: unknown, key?: string | null) => server.api<Evaluation>(projectPath('feature_flags/evaluate/'), { method: 'POST', body, key });
+
+  it('answers as the saved flag does when sent the same key, filters and active state', async () => {
+    let enabledCount = 0;
+    for (const key of ['pro-half', 'pricing', 'acme-people', 'half-of-everyone', 'switched-off']) {
+      const saved = await server.api<{ key: string; active: boolean; filters: unknown }>(projectPath(`feature_flags/${flagIds[key]}/`));
+      expect(saved.status).toBe(200);
+      const subjects = [
+        ...COMPANIES.slice(0, 6).map((c, i) => ({ distinct_id: PERSONS[i].distinctId, groups: { company: c.key } })),
+        ...PERSONS.map((p) => ({ distinct_id: p.distinctId, groups: {} })),
+      ];
+      for (const subject of subjects) {
+        const want = await evaluate(key, subject);
+        const got = await evaluateDraft({ key, filters: saved.body.filters, active: saved.body.active, ...subject });
+        expect(got.status, JSON.stringify(got.body)).toBe(200);
+        expect(got.body, `${key} for ${JSON.stringify(subject)}`).toEqual(want.body);
+        if (got.body.enabled) enabledCount++;
+      }
+    }
+    expect(enabledCount).toBeGreaterThan(5);
+  });
+
+  it('evaluates what is sent, not what is saved', async () => {
+    const filters = { groups: [{ properties: [{ key: 'email', value: 'other.org', operator: 'icontains', type: 'person' }], rollout_percentage: 100 }] };
+    expect((await evaluate('acme-people', { distinct_id: 'person_1' })).body.enabled).toBe(false);
+    expect((await evaluateDraft({ key: 'acme-people', filters, distinct_id: 'person_1' })).body).toMatchObject({ enabled: true, reason: { code: 'condition_match' } });
+    expect((await evaluateDraft({ key: 'acme-people', filters, active: false, distinct_id: 'person_1' })).body).toMatchObject({ enabled: false, reason: { code: 'flag_disabled' } });
+  });
+
+  it('refuses bad filters with a 400 naming the field, as saving does', async () => {
+    const bad = { groups: [{ properties: [], rollout_percentage: 150 }] };
+    const res = await evaluateDraft({ key: 'draft', filters: bad, distinct_id: 'person_0' });
+    expect(res.status).toBe(400);
+    const saving = await server.api(projectPath('feature_flags/'), { method: 'POST', body: { key: 'draft-bad', filters: bad } });
+    expect(saving.status).toBe(400);
+    expect((res.body as any).attr).toBe((saving.body as any).attr);
+    expect((res.body as any).attr).toMatch(/^filters/);
+    expect((await evaluateDraft({ key: 'draft', filters: bad })).status).toBe(400);
+    expect((await evaluateDraft({ key: 'not a key!', filters: { groups: [] }, distinct_id: 'person_0' })).body).toMatchObject({ attr: 'key' });
+  });
+
+  it('answers 401 without credentials', async () => {
+    expect((await evaluateDraft({ key: 'draft', filters: { groups: [] }, distinct_id: 'person_0' }, null)).status).toBe(401);
+  });
+});

@@ -103,6 +103,14 @@ describe('feature flags pages', () => {
     expect(await testBoxSays('globex')).toContain('Disabled for globex');
     await screenshot(page, 'flag-edit');
     for (const c of COMPANIES) expect(await sdkSays('pro-dashboard', c.key), c.key).toBe(c.plan === 'pro');
+
+    // The box tests the form as on screen: a condition changed but not saved changes its answer.
+    const value = page.getByRole('group', { name: 'Filter 1' }).getByLabel('Value');
+    await value.fill('free');
+    expect(await testBoxSays('globex')).toContain('Enabled for globex');
+    expect(await sdkSays('pro-dashboard', 'globex')).toBe(false);
+    await value.fill('pro');
+    expect(await testBoxSays('globex')).toContain('Disabled for globex');
   });
 
   it('edits the flag: rollout 0% turns it off for the pro company, a free plan condition turns it on for free ones', async () => {

@@ -83,11 +83,19 @@ describe('Persons & Groups', () => {
     await screenshot(page, 'groups-list');
 
     // Cursor pages: 108 companies are 100 then 8, and Previous goes back.
-    const pager = page.getByRole('navigation', { name: 'Companies pages' });
+    const pager = page.getByRole('navigation', { name: 'Companies pages (bottom)' });
     await pager.getByRole('button', { name: 'Next' }).click();
     await expect.poll(() => table('Companies').locator('tbody tr').count()).toBe(BULK_COMPANIES + 3 - 100);
     expect(await pager.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
     await pager.getByRole('button', { name: 'Previous' }).click();
+    await expect.poll(() => table('Companies').locator('tbody tr').count()).toBe(100);
+    // The same pager above the table, sharing its state.
+    const topPager = page.getByRole('navigation', { name: 'Companies pages (top)' });
+    await topPager.getByRole('button', { name: 'Next' }).click();
+    await expect.poll(() => table('Companies').locator('tbody tr').count()).toBe(BULK_COMPANIES + 3 - 100);
+    expect(await topPager.innerText()).toContain('Page 2');
+    expect(await pager.innerText()).toContain('Page 2');
+    await topPager.getByRole('button', { name: 'Previous' }).click();
     await expect.poll(() => table('Companies').locator('tbody tr').count()).toBe(100);
 
     await page.getByLabel('Search companies').fill('glob');
@@ -136,12 +144,19 @@ describe('group page', () => {
     await expect.poll(() => events.locator('tbody tr').count()).toBe(4);
     const eventRows = await rowsText('Acme Inc events');
     expect(eventRows.filter((r) => r.startsWith('page viewed alice'))).toHaveLength(3);
-    expect(eventRows.filter((r) => r.startsWith('invoice paid alice acme'))).toHaveLength(1);
+    expect(eventRows.filter((r) => r.startsWith('invoice paid alice@acme.test acme'))).toHaveLength(1);
     // The activity chart counts this group's events over the last 30 days, the same number the events API gives.
     const acmeEvents = await server.api('/api/projects/@current/events/?group_type_index=0&group_key=acme');
     const chart = page.getByRole('img', { name: /Acme Inc events per day/ });
     await expect.poll(() => chart.getAttribute('aria-label')).toBe(`Acme Inc events per day: ${acmeEvents.body.results.length} events in the last 30 days`);
     expect(acmeEvents.body.results.length).toBe(4);
+    // The events API gives each event's person, looked up for the page: id, display name, distinct id.
+    const alicePerson = (await server.api('/api/projects/@current/persons/?search=alice')).body.results[0];
+    for (const e of acmeEvents.body.results) {
+      expect(e.person).toEqual({ id: alicePerson.id, name: 'alice@acme.test', distinct_id: 'alice' });
+      expect(e.person_id).toBe(alicePerson.id);
+      expect(e.distinct_id).toBe('alice');
+    }
     expect(await chart.locator('svg path').count()).toBeGreaterThan(0);
     await screenshot(page, 'group-page');
 
@@ -151,7 +166,8 @@ describe('group page', () => {
     await screenshot(page, 'group-related');
 
     await page.getByRole('tab', { name: 'Events' }).click();
-    await events.getByRole('link', { name: 'alice' }).first().click();
+    // Event rows name the person (email), linking to the person page.
+    await events.getByRole('link', { name: 'alice@acme.test', exact: true }).first().click();
     await expect.poll(() => page.getByRole('heading', { level: 1 }).innerText()).toBe('alice@acme.test');
   });
 
@@ -186,7 +202,7 @@ describe('person page', () => {
     const aliceEvents = await server.api(`/api/projects/@current/events/?distinct_id=alice`);
     await expect.poll(() => table('alice@acme.test events').locator('tbody tr').count()).toBe(aliceEvents.body.results.length);
     const aliceRows = await rowsText('alice@acme.test events');
-    expect(aliceRows.filter((r) => r.startsWith('page viewed alice acme'))).toHaveLength(3);
+    expect(aliceRows.filter((r) => r.startsWith('page viewed alice@acme.test acme'))).toHaveLength(3);
     expect(aliceRows.some((r) => r.includes('bob'))).toBe(false);
     await page.getByRole('tab', { name: 'Properties' }).click();
     expect(await rowsText('alice@acme.test properties')).toEqual(expect.arrayContaining(['email alice@acme.test', 'role admin']));
@@ -221,7 +237,7 @@ describe('events page', () => {
 
     await page.getByLabel('Event name').fill('signed up');
     await page.getByRole('button', { name: 'Apply filters' }).click();
-    await expect.poll(() => rowsText('Events')).toEqual([expect.stringMatching(/^signed up bob globex/)]);
+    await expect.poll(() => rowsText('Events')).toEqual([expect.stringMatching(/^signed up bob@globex.test globex/)]);
     await page.getByLabel('Event name').fill('page viewed');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await expect.poll(() => rowsText('Events').then((rows) => rows.map((r) => r.split(' ').slice(0, 2).join(' ')))).toEqual(Array(4).fill('page viewed'));
@@ -229,7 +245,7 @@ describe('events page', () => {
     await page.getByLabel('Group type').selectOption({ label: 'Company' });
     await page.getByLabel('Group key').fill('globex');
     await page.getByRole('button', { name: 'Apply filters' }).click();
-    await expect.poll(() => rowsText('Events')).toEqual([expect.stringMatching(/^page viewed bob globex/)]);
+    await expect.poll(() => rowsText('Events')).toEqual([expect.stringMatching(/^page viewed bob@globex.test globex/)]);
     expect(new URL(page.url()).search).toBe('?event=page+viewed&group_type_index=0&group_key=globex');
     await screenshot(page, 'events-filtered');
 
@@ -243,7 +259,7 @@ describe('events page', () => {
     const posthog = nodeClient(server);
     posthog.capture({ distinctId: 'alice', event: 'report exported', groups: { company: 'acme' } });
     await posthog.shutdown();
-    await expect.poll(() => rowsText('Events').then((rows) => rows[0]), { timeout: 15_000 }).toMatch(/^report exported alice/);
+    await expect.poll(() => rowsText('Events').then((rows) => rows[0]), { timeout: 15_000 }).toMatch(/^report exported alice@acme.test/);
     await screenshot(page, 'events-page');
   });
 });

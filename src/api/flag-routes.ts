@@ -4,8 +4,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
-import type { FlagResult } from '../flags/evaluate-flag.js';
-import { flagFiltersSchema } from '../flags/flag-definition.js';
+import { evaluateFlag, type FlagResult } from '../flags/evaluate-flag.js';
+import { flagFiltersSchema, type FlagDefinition, type FlagFilters } from '../flags/flag-definition.js';
 import { toDefinition, type FlagRegistry } from '../flags/flag-registry.js';
 import { flagEvaluationContext } from '../flags/flag-request-context.js';
 import type { IngestQueue } from '../ingest/ingest-queue.js';
@@ -41,15 +41,18 @@ const createBody = z.object({
 });
 const updateBody = createBody.partial().extend({ deleted: z.boolean().nullish() });
 
-const evaluateBody = z
-  .object({
-    distinct_id: z.string().max(200).nullish(),
-    groups: z.record(z.string(), z.union([z.string().min(1, { error: 'group key must not be empty' }), z.number()])).nullish(),
-  })
-  .refine((b) => Boolean(b.distinct_id) || Object.keys(b.groups ?? {}).length > 0, {
-    error: 'send a distinct_id, or groups for a flag matched by group',
-    path: ['distinct_id'],
-  });
+const evaluateSubject = z.object({
+  distinct_id: z.string().max(200).nullish(),
+  groups: z.record(z.string(), z.union([z.string().min(1, { error: 'group key must not be empty' }), z.number()])).nullish(),
+});
+const needsSubject = (b: z.output<typeof evaluateSubject>) => Boolean(b.distinct_id) || Object.keys(b.groups ?? {}).length > 0;
+const subjectError = { error: 'send a distinct_id, or groups for a flag matched by group', path: ['distinct_id'] };
+const evaluateBody = evaluateSubject.refine(needsSubject, subjectError);
+// An unsaved flag ("Test this flag" on the edit form): its key, filters and active state, and the
+// subject. `filters` is validated as on save, separately, so its errors name the field alike.
+const evaluateDraftBody = evaluateSubject
+  .extend({ key: createBody.shape.key, active: z.boolean().nullish(), filters: z.unknown() })
+  .refine(needsSubject, subjectError);
 
 export function registerFlagRoutes(app: FastifyInstance, deps: FlagRoutesDeps): void {
   const { flags, auth, queue, maxGroupTypes } = deps;
@@ -144,6 +147,28 @@ export function registerFlagRoutes(app: FastifyInstance, deps: FlagRoutesDeps): 
       const [result] = (await flags.compiled(projectId)).evaluate(context, new Set([flag.key]));
       if (!result) throw new HttpError('not_found', 'Feature flag not found.');
       return serializeEvaluation(result);
+    });
+
+    // The same for a flag as edited but not saved: the filters validated as on save, evaluated in
+    // the same context by the same evaluator.
+    app.post(`${prefix}/feature_flags/evaluate`, async (req) => {
+      const projectId = await project(req);
+      const body = parseInput(evaluateDraftBody, req.body);
+      const filters = parseFlagFilters(body.filters);
+      const state = queue.project(projectId);
+      if (!state) throw new HttpError('not_found', 'Project not found.');
+      const draft: FlagDefinition = {
+        id: 0,
+        key: body.key,
+        name: '',
+        active: body.active ?? true,
+        deleted: false,
+        version: 0,
+        ensure_experience_continuity: false,
+        filters: filters as FlagFilters,
+      };
+      const context = flagEvaluationContext(state, { distinctId: body.distinct_id ?? '', groups: body.groups ?? {} });
+      return serializeEvaluation(evaluateFlag(draft, context));
     });
 
     // PostHog deletes flags softly (PATCH {deleted: true}); DELETE does the same here.

@@ -5,7 +5,7 @@ import { HttpError } from '../errors.js';
 import type { IngestQueue } from '../ingest/ingest-queue.js';
 import type { Project, PropertyValueCount, Store } from '../store/store.js';
 import { type Auth, generateSecret, newPersonalApiKey } from './auth.js';
-import { serializeEvent, serializePerson, serializePropertyDefinition, serializeWarning } from './serialize.js';
+import { serializeEventWithPerson, serializePerson, serializePropertyDefinition, serializeWarning } from './serialize.js';
 import { parseInput, projectPrefixes } from './validate.js';
 
 export interface ProjectRoutesDeps {
@@ -232,7 +232,11 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRoutesD
         url.searchParams.set('cursor', Buffer.from(JSON.stringify({ t: last.timestamp.toISOString(), u: last.uuid })).toString('base64url'));
         next = url.toString();
       }
-      return { next, results: page.map(serializeEvent) };
+      // Each event's person, for a page of events in one look-up.
+      const personIds = [...new Set(page.map((e) => e.personId))];
+      const persons = personIds.length > 0 ? await store.getPersons(projectId, personIds) : [];
+      const byId = new Map(persons.map((p) => [p.id, p]));
+      return { next, results: page.map((e) => serializeEventWithPerson(e, byId.get(e.personId))) };
     });
   }
 }

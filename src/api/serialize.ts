@@ -85,6 +85,17 @@ export function serializeEvent(e: StoredEvent) {
   };
 }
 
+/**
+ * An event with its person, as the events list gives it (PostHog's events API has `person` too):
+ * `{id, name, distinct_id}` with the person's display name, or null when the person is gone.
+ */
+export function serializeEventWithPerson(e: StoredEvent, person: Person | undefined) {
+  return {
+    ...serializeEvent(e),
+    person: person ? { id: person.id, name: personDisplayName(person), distinct_id: e.distinctId } : null,
+  };
+}
+
 export function serializePropertyDefinition(d: PropertyDefinition) {
   return {
     id: `${d.type}:${d.groupTypeIndex}:${d.name}`,

@@ -7,6 +7,7 @@ import { Link } from '../router.tsx';
 import { useApi } from '../use-api.ts';
 import { DeleteFlag } from './flags/DeleteFlag.tsx';
 import { FlagForm } from './flags/FlagForm.tsx';
+import type { FlagDraft } from './flags/flag-form.ts';
 import type { ApiFlag } from './flags/flag-types.ts';
 import { TestFlagBox } from './flags/TestFlagBox.tsx';
 import './flags.css';
@@ -36,14 +37,16 @@ export function FlagEdit({ flagId }: Record<string, string>) {
 
 function LoadedFlag({ initial }: { initial: ApiFlag | null }) {
   const [flag, setFlag] = useState(initial);
+  // The form as edited, saved or not: what "Test this flag" evaluates.
+  const [draft, setDraft] = useState<FlagDraft | null>(null);
   return (
     <>
       <h1>{flag ? <code>{flag.key}</code> : 'New flag'}</h1>
       <div className="flag-edit-layout">
-        <FlagForm flag={flag} onSaved={setFlag} />
+        <FlagForm flag={flag} onSaved={setFlag} onDraftChange={setDraft} />
         {flag && (
           <aside className="stack">
-            <TestFlagBox key={`${flag.id}-${flag.version}`} flag={flag} />
+            <TestFlagBox key={`${flag.id}-${flag.version}`} flag={flag} draft={draft} />
             <DeleteFlag flag={flag} />
           </aside>
         )}

@@ -1,6 +1,6 @@
 // The create / edit form: basics, release conditions, variants and payloads. Saving sends the
 // flag JSON; a 400 is shown next to the field its `attr` names.
-import { useId, useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
 import { api, ApiError, projectPath } from '../../api.ts';
 import type { ApiPropertyDefinition, Paginated } from '../../api-types.ts';
 import { groupTypeLabel, useProject } from '../../project-context.tsx';
@@ -17,9 +17,11 @@ interface Props {
   /** The stored flag, or null to create one. */
   readonly flag: ApiFlag | null;
   onSaved(flag: ApiFlag): void;
+  /** Told of every edit, saved or not (the "Test this flag" box tests what is on screen). */
+  onDraftChange?(draft: FlagDraft): void;
 }
 
-export function FlagForm({ flag, onSaved }: Props) {
+export function FlagForm({ flag, onSaved, onDraftChange }: Props) {
   const { groupTypes } = useProject();
   const [draft, setDraft] = useState<FlagDraft>(() => (flag ? draftFromFlag(flag) : newFlagDraft()));
   const [error, setError] = useState<{ attr: string | null; message: string } | null>(null);
@@ -27,6 +29,7 @@ export function FlagForm({ flag, onSaved }: Props) {
   const [savedAt, setSavedAt] = useState<Date | null>(null);
   const propertyListId = useId();
   const definitions = usePropertyNames(draft.aggregation);
+  useEffect(() => onDraftChange?.(draft), [draft, onDraftChange]);
 
   const change = (changes: Partial<FlagDraft>) => {
     setDraft((d) => ({ ...d, ...changes }));

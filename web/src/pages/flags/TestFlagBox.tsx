@@ -1,29 +1,48 @@
-// "Test this flag": what the saved flag answers for a group key (group flags) or a distinct id
-// (user flags), from the stored properties, exactly as /flags would.
-import { useState, type FormEvent } from 'react';
+// "Test this flag": what the flag as on screen (saved or not) answers for a group key (group
+// flags) or a distinct id (user flags), from the stored properties, exactly as /flags would once
+// saved. The edits are sent to the draft evaluate endpoint; nothing is saved.
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { api, projectPath } from '../../api.ts';
 import { useProject, groupTypeLabel } from '../../project-context.tsx';
+import { draftFromFlag, flagBody, formProblems, type FlagDraft } from './flag-form.ts';
 import type { ApiFlag, ApiFlagEvaluation } from './flag-types.ts';
 
-export function TestFlagBox({ flag }: { flag: ApiFlag }) {
+export function TestFlagBox({ flag, draft }: { flag: ApiFlag; draft?: FlagDraft | null }) {
   const { groupTypes } = useProject();
-  const aggregation = flag.filters.aggregation_group_type_index;
+  const current = useMemo(() => draft ?? draftFromFlag(flag), [draft, flag]);
+  const body = useMemo(() => flagBody(current), [current]);
+  const bodyJson = JSON.stringify(body);
+  const aggregation = current.aggregation;
   const groupType = aggregation === null ? undefined : groupTypes.find((t) => t.group_type_index === aggregation);
   const [subject, setSubject] = useState('');
   const [result, setResult] = useState<{ subject: string; answer: ApiFlagEvaluation } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // An answer is for the flag as it was when asked: an edit clears it.
+  useEffect(() => {
+    setResult(null);
+    setError(null);
+  }, [bodyJson]);
   const label = aggregation === null ? 'Distinct ID' : `${capitalize(groupTypeLabel(groupTypes, aggregation, 'singular'))} key`;
 
   const run = async (e: FormEvent) => {
     e.preventDefault();
     const value = subject.trim();
     if (!value) return;
+    const problem = formProblems(current);
+    if (problem) {
+      setResult(null);
+      setError(problem.message);
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
-      const body = aggregation === null ? { distinct_id: value } : { groups: { [groupType?.group_type ?? '']: value } };
-      const answer = await api<ApiFlagEvaluation>(projectPath(`feature_flags/${flag.id}/evaluate/`), { method: 'POST', body });
+      const subject = aggregation === null ? { distinct_id: value } : { groups: { [groupType?.group_type ?? '']: value } };
+      const answer = await api<ApiFlagEvaluation>(projectPath('feature_flags/evaluate/'), {
+        method: 'POST',
+        body: { key: body.key, active: body.active, filters: body.filters, ...subject },
+      });
       setResult({ subject: value, answer });
     } catch (err) {
       setResult(null);
@@ -36,7 +55,7 @@ export function TestFlagBox({ flag }: { flag: ApiFlag }) {
   return (
     <section className="card stack flag-test" aria-labelledby="flag-test-heading">
       <h2 id="flag-test-heading">Test this flag</h2>
-      <p className="muted">Evaluates the saved flag with the stored properties, as /flags and the SDKs would.</p>
+      <p className="muted">Evaluates the flag as shown in the form, unsaved edits included, with the stored properties, as /flags and the SDKs would once saved.</p>
       <form className="row" onSubmit={run}>
         <label>
           {label}

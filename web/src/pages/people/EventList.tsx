@@ -2,6 +2,7 @@
 // events page and by the person and group pages.
 import { useEffect } from 'react';
 import { projectPath } from '../../api.ts';
+import type { serializeEventWithPerson } from '../../../../src/api/serialize.ts';
 import type { ApiEvent, ApiGroupType } from '../../api-types.ts';
 import { Empty, ErrorState, Loading } from '../../components/states.tsx';
 import { groupTypeLabel, useProject } from '../../project-context.tsx';
@@ -9,6 +10,10 @@ import { Link } from '../../router.tsx';
 import { formatTime, groupPath, personPath } from './format.ts';
 import { Pager } from './Pager.tsx';
 import { useCursorPages } from './use-cursor-pages.ts';
+
+/** An event as the events list gives it: with its person (display name), or null when unknown. */
+export type ApiEventWithPerson = ReturnType<typeof serializeEventWithPerson>;
+type EventRow = ApiEvent & { person?: ApiEventWithPerson['person'] };
 
 export interface EventFilters {
   readonly event?: string;
@@ -39,7 +44,7 @@ export function EventList({
   /** Reloads the first page on this period (older pages stay as they are). */
   refreshEveryMs?: number;
 }) {
-  const pages = useCursorPages<ApiEvent>(eventsUrl(filters, limit));
+  const pages = useCursorPages<ApiEventWithPerson>(eventsUrl(filters, limit));
   const { reload, hasPrevious } = pages;
   useEffect(() => {
     if (!refreshEveryMs || hasPrevious) return;
@@ -58,7 +63,7 @@ export function EventList({
   );
 }
 
-export function EventsTable({ events, label }: { events: ApiEvent[]; label: string }) {
+export function EventsTable({ events, label }: { events: EventRow[]; label: string }) {
   const { groupTypes } = useProject();
   return (
     <div className="table-wrap">
@@ -76,7 +81,10 @@ export function EventsTable({ events, label }: { events: ApiEvent[]; label: stri
             <tr key={event.uuid}>
               <td className="code">{event.event}</td>
               <td className="wrap-anywhere">
-                <Link to={personPath(event.person_id)}>{event.distinct_id}</Link>
+                {/* The person's display name (email or name), else the distinct id. */}
+                <Link to={personPath(event.person?.id ?? event.person_id)} title={event.distinct_id}>
+                  {event.person?.name ?? event.distinct_id}
+                </Link>
               </td>
               <td>
                 <EventGroups properties={event.properties} groupTypes={groupTypes} />

@@ -66,8 +66,9 @@ export function GroupList({ groupTypeIndex }: { groupTypeIndex: number }) {
         <span className="spacer" />
         <ColumnPicker available={available} columns={columns} onChange={setColumns} />
       </div>
+      <Pager pages={pages} label={plural} position="top" />
       {body}
-      <Pager pages={pages} label={plural} />
+      <Pager pages={pages} label={plural} position="bottom" />
     </div>
   );
 }

@@ -1,10 +1,11 @@
-// Previous / Next buttons for a cursor-paged list.
+// Previous / Next buttons for a cursor-paged list. A long list shows one above and one below the
+// table (the same state), told apart by `position` in their accessible names.
 import type { CursorPages } from './use-cursor-pages.ts';
 
-export function Pager({ pages, label }: { pages: CursorPages<unknown>; label: string }) {
+export function Pager({ pages, label, position }: { pages: CursorPages<unknown>; label: string; position?: 'top' | 'bottom' }) {
   if (!pages.hasPrevious && !pages.hasNext) return null;
   return (
-    <nav className="pager" aria-label={`${label} pages`}>
+    <nav className={position ? `pager pager-${position}` : 'pager'} aria-label={position ? `${label} pages (${position})` : `${label} pages`}>
       <button type="button" onClick={pages.previous} disabled={!pages.hasPrevious || pages.loading}>
         Previous
       </button>

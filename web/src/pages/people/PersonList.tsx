@@ -55,8 +55,9 @@ export function PersonList() {
       <div className="row">
         <SearchBox label="Search persons" value={search} onChange={setSearch} placeholder="Email, name or distinct ID" />
       </div>
+      <Pager pages={pages} label="Persons" position="top" />
       {body}
-      <Pager pages={pages} label="Persons" />
+      <Pager pages={pages} label="Persons" position="bottom" />
     </div>
   );
 }
