@@ -84,6 +84,56 @@ function furthestStepByCompany(): Map<string, number> {
   return furthest;
 }
 
+interface FunnelOptions {
+  /** Which events may count for step k (beyond having its name). */
+  readonly stepMatches?: (step: number, e: Seeded) => boolean;
+  /** An event voiding an attempt when it happens strictly between two of its steps (0-based). */
+  readonly exclusion?: { readonly event: string; readonly from: number; readonly to: number };
+}
+
+/**
+ * Furthest step per company as the funnel rules say: an attempt starts at each step-1 event,
+ * each later step is that step's first event strictly after the previous one, and an exclusion
+ * event strictly after the attempt's `from` step and before its `to` step (or, `to` not reached,
+ * at any later time: every seeded event is inside the window) voids the attempt. A company
+ * counts with its furthest valid attempt, or not at all.
+ */
+function funnelByCompany(options: FunnelOptions = {}): Map<string, number> {
+  const matches = (step: number, e: Seeded) => e.event === FUNNEL[step] && (options.stepMatches?.(step, e) ?? true);
+  const furthest = new Map<string, number>();
+  for (const company of Object.keys(COMPANIES)) {
+    const events = EVENTS.filter((e) => e.company === company).sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime());
+    let best = 0;
+    for (const start of events.filter((e) => matches(0, e))) {
+      const times = [start.timestamp.getTime()];
+      for (let step = 1; step < FUNNEL.length; step++) {
+        const next = events.find((e) => matches(step, e) && e.timestamp.getTime() > times[step - 1]);
+        if (!next) break;
+        times.push(next.timestamp.getTime());
+      }
+      const x = options.exclusion;
+      const voided =
+        x !== undefined &&
+        times.length > x.from &&
+        events.some((e) => e.event === x.event && e.timestamp.getTime() > times[x.from] && (times.length > x.to ? e.timestamp.getTime() < times[x.to] : true));
+      if (!voided) best = Math.max(best, times.length);
+    }
+    if (best > 0) furthest.set(company, best);
+  }
+  return furthest;
+}
+
+/** How many companies reached each step (1-based index into the list). */
+const reachedCounts = (furthest: Map<string, number>) => FUNNEL.map((_, i) => [...furthest.values()].filter((n) => n >= i + 1).length);
+
+async function expectFunnelCounts(page: Page, counts: number[]) {
+  for (let step = 1; step <= counts.length; step++) {
+    await expect
+      .poll(() => page.getByRole('button', { name: new RegExp(`^Step ${step} converted: `) }).textContent(), { timeout: 15_000 })
+      .toBe(String(counts[step - 1]));
+  }
+}
+
 async function selectOption(page: Page, label: string, option: string) {
   await page.getByLabel(label, { exact: true }).selectOption({ label: option });
 }
@@ -262,6 +312,72 @@ describe('trends', () => {
     expect(await page.getByRole('link', { name: emails[0] }).getAttribute('href')).toBe(`/persons/${person.id}`);
   });
 
+  it('filters one series by a company property, leaving the other whole', async () => {
+    const { page } = session;
+    await page.goto('/insights/trends');
+    await selectOption(page, 'Series 1 event', 'page_viewed');
+    await page.getByRole('button', { name: 'Add series', exact: true }).click();
+    await selectOption(page, 'Series 2 event', 'signed_up');
+    await selectOption(page, 'Display', 'Table');
+    await page.getByRole('button', { name: 'Filter series 1', exact: true }).click();
+    await selectOption(page, 'Series 1 filter 1 applies to', 'Company property');
+    await selectOption(page, 'Series 1 filter 1 property', 'plan');
+    await page.getByLabel('Series 1 filter 1 value', { exact: true }).fill('pro');
+    await page.getByLabel('Series 1 filter 1 value', { exact: true }).press('Enter');
+    const proViews = EVENTS.filter((e) => e.event === 'page_viewed' && e.company === 'acme').length;
+    const signUps = EVENTS.filter((e) => e.event === 'signed_up').length;
+    const totals = page.getByRole('table', { name: 'Insight totals' });
+    await expect.poll(() => totals.getByRole('button', { name: /^page_viewed: / }).textContent(), { timeout: 15_000 }).toBe(String(proViews));
+    await expect.poll(() => totals.getByRole('button', { name: /^signed_up: / }).textContent()).toBe(String(signUps));
+
+    // Removing the series filter counts every page view again.
+    await page.getByRole('button', { name: 'Remove series 1 filter 1' }).click();
+    const allViews = EVENTS.filter((e) => e.event === 'page_viewed').length;
+    await expect.poll(() => totals.getByRole('button', { name: /^page_viewed: / }).textContent(), { timeout: 15_000 }).toBe(String(allViews));
+  });
+
+  it('compares with the previous period in the values table and the totals, listing who is behind a previous point', async () => {
+    const { page } = session;
+    // Two whole days (2 and 1 days ago); the previous period is the two days before them.
+    const current = [at(2), at(1)].map(utcDay);
+    const previous = [at(4), at(3)].map(utcDay);
+    const query = { kind: 'TrendsQuery', series: [{ kind: 'EventsNode', event: 'page_viewed', math: 'total' }], interval: 'day', dateRange: { date_from: current[0], date_to: current[1] } };
+    await page.goto(`/insights/trends?q=${encodeURIComponent(JSON.stringify(query))}`);
+    const viewsOn = (day: string) => EVENTS.filter((e) => e.event === 'page_viewed' && utcDay(e.timestamp) === day);
+    const values = page.getByRole('table', { name: 'Insight values' });
+    await expect.poll(() => values.getByRole('button', { name: new RegExp(`^page_viewed on ${current[1]}: `) }).textContent(), { timeout: 15_000 }).toBe(String(viewsOn(current[1]).length));
+
+    await page.getByLabel('Compare to previous period', { exact: true }).check();
+    for (const [period, days] of [['current', current], ['previous', previous]] as const) {
+      for (const day of days) {
+        await expect
+          .poll(() => values.getByRole('button', { name: new RegExp(`^page_viewed \\(${period} period\\) on ${day}: `) }).textContent(), { timeout: 15_000 })
+          .toBe(String(viewsOn(day).length));
+      }
+    }
+    expect(await values.getByRole('rowheader').allTextContents()).toEqual(['page_viewed (current period)', 'page_viewed (previous period)']);
+    await screenshot(page, 'insights-trends-compare');
+
+    // The busiest previous day lists the persons who viewed a page then.
+    const busiest = [...previous].sort((a, b) => viewsOn(b).length - viewsOn(a).length)[0];
+    await values.getByRole('button', { name: new RegExp(`^page_viewed \\(previous period\\) on ${busiest}: `) }).click();
+    const viewers = [...new Set(viewsOn(busiest).map((e) => e.user.replace('@', '@example.')))].sort();
+    expect(await listedActors(page, /^Behind page_viewed \(previous period\) on /)).toEqual(viewers);
+
+    // The totals table shows both periods, and a reload keeps the comparison.
+    await selectOption(page, 'Display', 'Table');
+    await page.reload();
+    await expect.poll(() => page.getByLabel('Compare to previous period', { exact: true }).isChecked()).toBe(true);
+    const totals = page.getByRole('table', { name: 'Insight totals' });
+    const total = (days: string[]) => days.reduce((n, day) => n + viewsOn(day).length, 0);
+    await expect.poll(() => totals.getByRole('button', { name: /^page_viewed \(current period\): / }).textContent(), { timeout: 15_000 }).toBe(String(total(current)));
+    await expect.poll(() => totals.getByRole('button', { name: /^page_viewed \(previous period\): / }).textContent()).toBe(String(total(previous)));
+
+    await page.getByLabel('Compare to previous period', { exact: true }).uncheck();
+    await expect.poll(() => totals.getByRole('button', { name: /^page_viewed: / }).textContent(), { timeout: 15_000 }).toBe(String(total(current)));
+    expect(JSON.parse(new URL(page.url()).searchParams.get('q') ?? '{}').compareFilter).toBeUndefined();
+  });
+
   it('shows the API error, naming the field, for a bad query in the URL', async () => {
     const { page } = session;
     const bad = { kind: 'TrendsQuery', series: [{ kind: 'EventsNode', event: 'page_viewed', math: 'unique_group', math_group_type_index: 9 }] };
@@ -303,6 +419,58 @@ describe('funnels', () => {
     await expect.poll(() => pageOverflow(page)).toBe(false);
     await screenshot(page, 'insights-funnels-narrow');
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('excludes an event between two steps, keeps it in the URL, and removes it', async () => {
+    const { page } = session;
+    const query = { kind: 'FunnelsQuery', series: FUNNEL.map((event) => ({ kind: 'EventsNode', event })), aggregation_group_type_index: 0, dateRange: { date_from: '-30d' } };
+    await page.goto(`/insights/funnels?q=${encodeURIComponent(JSON.stringify(query))}`);
+    const plain = reachedCounts(funnelByCompany());
+    await expectFunnelCounts(page, plain);
+
+    await page.getByRole('button', { name: 'Add exclusion' }).click();
+    await selectOption(page, 'Exclusion 1 event', 'page_viewed');
+    await selectOption(page, 'Exclusion 1 from step', 'Step 2');
+    await selectOption(page, 'Exclusion 1 to step', 'Step 3');
+    const excluded = reachedCounts(funnelByCompany({ exclusion: { event: 'page_viewed', from: 1, to: 2 } }));
+    // The seeded data makes the exclusion matter (a company views a page between inviting and paying).
+    expect(excluded).not.toEqual(plain);
+    await expectFunnelCounts(page, excluded);
+    expect(await page.getByRole('group', { name: 'Exclusion 1' }).textContent()).toContain('Exclude page_viewed between step 2 and step 3');
+    const sent = JSON.parse(new URL(page.url()).searchParams.get('q') ?? '{}');
+    expect(sent.funnelsFilter.exclusions).toEqual([{ kind: 'EventsNode', event: 'page_viewed', funnelFromStep: 1, funnelToStep: 2 }]);
+    await screenshot(page, 'insights-funnels-exclusion');
+
+    // A reload keeps the exclusion; editing its range changes the counts again.
+    await page.reload();
+    await expect.poll(() => page.getByLabel('Exclusion 1 event', { exact: true }).inputValue()).toBe('page_viewed');
+    await expectFunnelCounts(page, excluded);
+    await selectOption(page, 'Exclusion 1 from step', 'Step 1');
+    await selectOption(page, 'Exclusion 1 to step', 'Step 2');
+    await expectFunnelCounts(page, reachedCounts(funnelByCompany({ exclusion: { event: 'page_viewed', from: 0, to: 1 } })));
+
+    await page.getByRole('button', { name: 'Remove exclusion 1' }).click();
+    await expectFunnelCounts(page, plain);
+    expect(JSON.parse(new URL(page.url()).searchParams.get('q') ?? '{}').funnelsFilter?.exclusions).toBeUndefined();
+  });
+
+  it('filters one step by a company property', async () => {
+    const { page } = session;
+    const query = { kind: 'FunnelsQuery', series: FUNNEL.map((event) => ({ kind: 'EventsNode', event })), aggregation_group_type_index: 0, dateRange: { date_from: '-30d' } };
+    await page.goto(`/insights/funnels?q=${encodeURIComponent(JSON.stringify(query))}`);
+    await expectFunnelCounts(page, reachedCounts(funnelByCompany()));
+    await page.getByRole('button', { name: 'Filter step 1', exact: true }).click();
+    await selectOption(page, 'Step 1 filter 1 applies to', 'Company property');
+    await selectOption(page, 'Step 1 filter 1 property', 'plan');
+    await page.getByLabel('Step 1 filter 1 value', { exact: true }).fill('free');
+    await page.getByLabel('Step 1 filter 1 value', { exact: true }).press('Enter');
+    // Only free companies' sign-ups start the funnel; later steps stay unfiltered.
+    const free = reachedCounts(funnelByCompany({ stepMatches: (step, e) => step !== 0 || e.company !== 'acme' }));
+    expect(free).not.toEqual(reachedCounts(funnelByCompany()));
+    await expectFunnelCounts(page, free);
+    const sent = JSON.parse(new URL(page.url()).searchParams.get('q') ?? '{}');
+    expect(sent.series[0].properties).toEqual([{ key: 'plan', value: 'free', operator: 'exact', type: 'group', group_type_index: 0 }]);
+    expect(sent.series[1].properties ?? []).toEqual([]);
   });
 });
 

@@ -8,6 +8,7 @@ import { FunnelResults } from './insights/FunnelResults.tsx';
 import { EventSelect } from './insights/pickers.tsx';
 import { PropertyFilters } from './insights/PropertyFilters.tsx';
 import { SaveInsight } from './insights/SaveInsight.tsx';
+import { nodeFiltersIncomplete } from './insights/SeriesEditor.tsx';
 import type { FilterInput, SeriesNode } from './insights/types.ts';
 import { useUrlQuery } from './insights/url-state.ts';
 import './insights.css';
@@ -15,6 +16,7 @@ import './insights.css';
 type FunnelsFilter = NonNullable<FunnelsQueryInput['funnelsFilter']>;
 type WindowUnit = NonNullable<FunnelsFilter['funnelWindowIntervalUnit']>;
 type OrderType = NonNullable<FunnelsFilter['funnelOrderType']>;
+type Exclusion = NonNullable<FunnelsFilter['exclusions']>[number];
 
 const defaultFunnel = (): FunnelsQueryInput => ({
   kind: 'FunnelsQuery',
@@ -33,6 +35,20 @@ const ORDERS: [OrderType, string][] = [
   ['unordered', 'Any order'],
 ];
 const MAX_STEPS = 20;
+const MAX_EXCLUSIONS = 10;
+
+/**
+ * Exclusions the server accepts for these steps: each range kept inside the funnel (from before
+ * to, both 0-based), and the whole funnel when the steps may come in any order.
+ */
+function fittedExclusions(exclusions: readonly Exclusion[] | null | undefined, steps: number, order: OrderType): Exclusion[] {
+  return (exclusions ?? []).map((x) => {
+    if (order === 'unordered') return { ...x, funnelFromStep: 0, funnelToStep: steps - 1 };
+    const from = Math.min(Math.max(0, x.funnelFromStep), steps - 2);
+    const to = Math.min(Math.max(from + 1, x.funnelToStep), steps - 1);
+    return { ...x, funnelFromStep: from, funnelToStep: to };
+  });
+}
 
 export function Funnels(_props: Record<string, string>) {
   const { groupTypes } = useProject();
@@ -43,16 +59,27 @@ export function Funnels(_props: Record<string, string>) {
   const aggregation = query.aggregation_group_type_index;
   const actorsLabel = aggregation === null || aggregation === undefined ? 'persons' : groupTypeLabel(groupTypes, aggregation, 'plural').toLowerCase();
   const filters: FilterInput[] | null = Array.isArray(query.properties) ? query.properties : query.properties ? null : [];
-  const ready = query.series.every((s) => s.event !== undefined) && (filters ?? []).every((f) => f.key);
+  const order = filter.funnelOrderType ?? 'ordered';
+  const exclusions = fittedExclusions(filter.exclusions, query.series.length, order);
+  const exclusionsReady = exclusions.every((x) => x.event);
+  const filtersReady = query.series.every((s) => s.event !== undefined) && (filters ?? []).every((f) => f.key) && !nodeFiltersIncomplete(query.series);
+  // What runs (and is saved): the exclusions as fitted to the current steps.
+  const runnable: FunnelsQueryInput = filter.exclusions ? { ...query, funnelsFilter: { ...filter, exclusions } } : query;
 
   return (
     <div className="page insight-page">
       <h1>Funnels</h1>
       {invalidUrl && <ErrorState error="The link's funnel could not be read; showing a new funnel instead." />}
-      <SaveInsight query={query} insightId={insightId} defaultName={`${query.series.map((s) => s.event ?? 'All events').join(' → ')} funnel`} />
+      <SaveInsight query={runnable} insightId={insightId} defaultName={`${query.series.map((s) => s.event ?? 'All events').join(' → ')} funnel`} />
       <div className="insight-layout">
         <section className="card stack insight-editor" aria-label="Funnel settings">
           <StepsEditor steps={query.series} onChange={(series) => update({ series })} />
+          <ExclusionsEditor
+            exclusions={exclusions}
+            steps={query.series.length}
+            anyOrder={order === 'unordered'}
+            onChange={(next) => updateFilter({ exclusions: next.length > 0 ? next : undefined })}
+          />
           <div className="row">
             <label>
               Aggregating by
@@ -103,7 +130,13 @@ export function Funnels(_props: Record<string, string>) {
           </div>
         </section>
         <section className="insight-results" aria-label="Funnel results">
-          {ready ? <FunnelResults query={query} actorsLabel={actorsLabel} /> : <p className="muted">Choose a property for every filter.</p>}
+          {!filtersReady ? (
+            <p className="muted">Choose a property for every filter.</p>
+          ) : !exclusionsReady ? (
+            <p className="muted">Choose an event for every exclusion.</p>
+          ) : (
+            <FunnelResults query={runnable} actorsLabel={actorsLabel} />
+          )}
         </section>
       </div>
     </div>
@@ -120,22 +153,94 @@ function StepsEditor({ steps, onChange }: { steps: readonly SeriesNode[]; onChan
     <fieldset className="insight-series">
       <legend>Steps</legend>
       {steps.map((step, i) => (
-        <div key={i} className="row insight-series-row" role="group" aria-label={`Step ${i + 1}`}>
-          <EventSelect label={`Step ${i + 1} event`} value={step.event} onChange={(event) => onChange(steps.map((s, j) => (j === i ? { ...s, event, name: event } : s)))} />
-          <button type="button" aria-label={`Move step ${i + 1} up`} disabled={i === 0} onClick={() => move(i, i - 1)}>
-            ↑
-          </button>
-          <button type="button" aria-label={`Move step ${i + 1} down`} disabled={i === steps.length - 1} onClick={() => move(i, i + 1)}>
-            ↓
-          </button>
-          <button type="button" className="danger" aria-label={`Remove step ${i + 1}`} disabled={steps.length <= 2} onClick={() => onChange(steps.filter((_, j) => j !== i))}>
-            Remove
-          </button>
+        <div key={i} className="insight-node">
+          <div className="row insight-series-row" role="group" aria-label={`Step ${i + 1}`}>
+            <EventSelect label={`Step ${i + 1} event`} value={step.event} onChange={(event) => onChange(steps.map((s, j) => (j === i ? { ...s, event, name: event } : s)))} />
+            <button type="button" aria-label={`Move step ${i + 1} up`} disabled={i === 0} onClick={() => move(i, i - 1)}>
+              ↑
+            </button>
+            <button type="button" aria-label={`Move step ${i + 1} down`} disabled={i === steps.length - 1} onClick={() => move(i, i + 1)}>
+              ↓
+            </button>
+            <button type="button" className="danger" aria-label={`Remove step ${i + 1}`} disabled={steps.length <= 2} onClick={() => onChange(steps.filter((_, j) => j !== i))}>
+              Remove
+            </button>
+          </div>
+          <PropertyFilters
+            className="insight-node-filters"
+            label={`Step ${i + 1} filters`}
+            itemLabel={`Step ${i + 1} filter`}
+            addLabel={`Filter step ${i + 1}`}
+            filters={step.properties ?? []}
+            onChange={(properties) => onChange(steps.map((s, j) => (j === i ? { ...s, properties } : s)))}
+          />
         </div>
       ))}
       <div>
         <button type="button" disabled={steps.length >= MAX_STEPS} onClick={() => onChange([...steps, { kind: 'EventsNode', event: null }])}>
           Add step
+        </button>
+      </div>
+    </fieldset>
+  );
+}
+
+
+/** Events that void an attempt when they happen between two of its steps ("Exclude X between step A and step B"). */
+function ExclusionsEditor({ exclusions, steps, anyOrder, onChange }: { exclusions: readonly Exclusion[]; steps: number; anyOrder: boolean; onChange: (exclusions: Exclusion[]) => void }) {
+  const set = (i: number, patch: Partial<Exclusion>) => onChange(exclusions.map((x, j) => (j === i ? { ...x, ...patch } : x)));
+  const stepNumbers = Array.from({ length: steps }, (_, i) => i);
+  return (
+    <fieldset className="insight-exclusions">
+      <legend>Exclusions</legend>
+      {anyOrder && exclusions.length > 0 && <p className="muted">In any-order funnels an exclusion covers the whole funnel.</p>}
+      {exclusions.map((x, i) => {
+        const name = `Exclusion ${i + 1}`;
+        return (
+          <div key={i} className="row insight-series-row" role="group" aria-label={name}>
+            <EventSelect label={`${name} event`} allowAll={false} value={x.event || null} onChange={(event) => set(i, { event: event ?? '' })} />
+            <label>
+              {`${name} from step`}
+              <select
+                aria-label={`${name} from step`}
+                disabled={anyOrder}
+                value={x.funnelFromStep}
+                onChange={(e) => {
+                  const from = Number(e.target.value);
+                  set(i, { funnelFromStep: from, funnelToStep: Math.max(x.funnelToStep, from + 1) });
+                }}
+              >
+                {stepNumbers.slice(0, -1).map((n) => (
+                  <option key={n} value={n}>
+                    {`Step ${n + 1}`}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              {`${name} to step`}
+              <select aria-label={`${name} to step`} disabled={anyOrder} value={x.funnelToStep} onChange={(e) => set(i, { funnelToStep: Number(e.target.value) })}>
+                {stepNumbers.slice(x.funnelFromStep + 1).map((n) => (
+                  <option key={n} value={n}>
+                    {`Step ${n + 1}`}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <button type="button" className="danger" aria-label={`Remove exclusion ${i + 1}`} onClick={() => onChange(exclusions.filter((_, j) => j !== i))}>
+              Remove
+            </button>
+            {x.event && <span className="muted">{`Exclude ${x.event} between step ${x.funnelFromStep + 1} and step ${x.funnelToStep + 1}`}</span>}
+          </div>
+        );
+      })}
+      <div>
+        <button
+          type="button"
+          disabled={exclusions.length >= MAX_EXCLUSIONS}
+          onClick={() => onChange([...exclusions, { kind: 'EventsNode', event: '', funnelFromStep: 0, funnelToStep: steps - 1 }])}
+        >
+          Add exclusion
         </button>
       </div>
     </fieldset>

@@ -5,7 +5,7 @@ import { ErrorState } from '../components/states.tsx';
 import { BreakdownPicker, ChoiceSelect, DateRangePicker } from './insights/controls.tsx';
 import { PropertyFilters } from './insights/PropertyFilters.tsx';
 import { SaveInsight } from './insights/SaveInsight.tsx';
-import { SeriesEditor, seriesIncomplete, seriesName } from './insights/SeriesEditor.tsx';
+import { nodeFiltersIncomplete, SeriesEditor, seriesIncomplete, seriesName } from './insights/SeriesEditor.tsx';
 import { TOTAL_DISPLAYS, TrendsResults, type TrendsDisplay } from './insights/TrendsResults.tsx';
 import type { FilterInput } from './insights/types.ts';
 import { useUrlQuery } from './insights/url-state.ts';
@@ -32,9 +32,13 @@ const flatFilters = (properties: TrendsQueryInput['properties']): FilterInput[] 
 export function Trends(_props: Record<string, string>) {
   const { query, setQuery, insightId, invalidUrl } = useUrlQuery<TrendsQueryInput>('TrendsQuery', defaultTrends);
   const update = (patch: Partial<TrendsQueryInput>) => setQuery({ ...query, ...patch });
+  const setCompare = (on: boolean) => {
+    const { compareFilter: _previous, ...rest } = query;
+    setQuery(on ? { ...rest, compareFilter: { compare: true } } : rest);
+  };
   const display = (query.trendsFilter?.display ?? 'ActionsLineGraph') as TrendsDisplay;
   const filters = flatFilters(query.properties);
-  const incompleteFilter = (filters ?? []).some((f) => !f.key);
+  const incompleteFilter = (filters ?? []).some((f) => !f.key) || nodeFiltersIncomplete(query.series);
   return (
     <div className="page insight-page">
       <h1>Trends</h1>
@@ -61,6 +65,14 @@ export function Trends(_props: Record<string, string>) {
             </label>
             <DateRangePicker value={query.dateRange} onChange={(dateRange) => update({ dateRange })} />
             <ChoiceSelect label="Display" value={display} choices={DISPLAYS} onChange={(next) => update({ trendsFilter: { ...query.trendsFilter, display: next } })} />
+            <label className="insight-check">
+              <input
+                type="checkbox"
+                checked={Boolean(query.compareFilter?.compare)}
+                onChange={(e) => setCompare(e.target.checked)}
+              />
+              Compare to previous period
+            </label>
           </div>
         </section>
         <section className="insight-results" aria-label="Trend results">

@@ -40,41 +40,60 @@ function typedValue(operator: PropertyOperator, text: string): string | number |
   return text;
 }
 
-export function PropertyFilters({ label, filters, onChange }: { label: string; filters: readonly FilterInput[]; onChange: (filters: FilterInput[]) => void }) {
+/**
+ * `itemLabel` names each row ("Filter" gives "Filter 1 property"; "Step 2 filter" gives "Step 2
+ * filter 1 property"), `addLabel` the add button's text, so several lists on one page
+ * keep distinct labels.
+ */
+export function PropertyFilters({
+  label,
+  filters,
+  onChange,
+  itemLabel = 'Filter',
+  addLabel,
+  className,
+}: {
+  label: string;
+  filters: readonly FilterInput[];
+  onChange: (filters: FilterInput[]) => void;
+  itemLabel?: string;
+  addLabel?: string;
+  className?: string;
+}) {
   const set = (i: number, filter: FilterInput) => onChange(filters.map((f, j) => (j === i ? filter : f)));
   return (
-    <fieldset className="insight-filters">
+    <fieldset className={className ? `insight-filters ${className}` : 'insight-filters'}>
       <legend>{label}</legend>
       {filters.map((filter, i) => (
-        <FilterRow key={i} filter={filter} number={i + 1} onChange={(f) => set(i, f)} onRemove={() => onChange(filters.filter((_, j) => j !== i))} />
+        <FilterRow key={i} filter={filter} name={`${itemLabel} ${i + 1}`} onChange={(f) => set(i, f)} onRemove={() => onChange(filters.filter((_, j) => j !== i))} />
       ))}
       <div>
         <button type="button" onClick={() => onChange([...filters, { key: '', value: null, operator: 'exact', type: 'event' }])}>
-          Add filter
+          {addLabel ?? 'Add filter'}
         </button>
       </div>
     </fieldset>
   );
 }
 
-function FilterRow({ filter, number, onChange, onRemove }: { filter: FilterInput; number: number; onChange: (f: FilterInput) => void; onRemove: () => void }) {
+function FilterRow({ filter, name, onChange, onRemove }: { filter: FilterInput; name: string; onChange: (f: FilterInput) => void; onRemove: () => void }) {
   const operator = filter.operator ?? 'exact';
   const scope = filterScope(filter);
   const value = filter.value === null || filter.value === undefined ? '' : Array.isArray(filter.value) ? filter.value.join(', ') : String(filter.value);
   return (
-    <div className="row insight-filter-row" role="group" aria-label={`Filter ${number}`}>
-      <ScopeSelect label={`Filter ${number} applies to`} value={scope} onChange={(s) => onChange(withScope(filter, s))} />
-      <PropertyKeySelect label={`Filter ${number} property`} scope={scope} value={filter.key} onChange={(key) => onChange({ ...filter, key, value: null })} />
+    <div className="row insight-filter-row" role="group" aria-label={name}>
+      <ScopeSelect label={`${name} applies to`} value={scope} onChange={(s) => onChange(withScope(filter, s))} />
+      <PropertyKeySelect label={`${name} property`} scope={scope} value={filter.key} onChange={(key) => onChange({ ...filter, key, value: null })} />
       <ChoiceSelect
-        label={`Filter ${number} operator`}
+        label={`${name} operator`}
         value={operator}
         choices={OPERATORS}
         onChange={(next) => onChange({ ...filter, operator: next, value: typedValue(next, value) })}
       />
       {!VALUELESS_OPERATORS.has(operator) && (
-        <FilterValueInput label={`Filter ${number} value`} scope={scope} propertyKey={filter.key} value={value} onCommit={(text) => onChange({ ...filter, value: typedValue(operator, text) })} />
+        <FilterValueInput label={`${name} value`} scope={scope} propertyKey={filter.key} value={value} onCommit={(text) => onChange({ ...filter, value: typedValue(operator, text) })} />
       )}
-      <button type="button" className="danger" aria-label={`Remove filter ${number}`} onClick={onRemove}>
+      <button type="button" className="danger" aria-label={`Remove ${name.charAt(0).toLowerCase()}${name.slice(1)}`} onClick={onRemove}>
         Remove
       </button>
     </div>

@@ -2,6 +2,7 @@
 import { groupTypeLabel, useProject } from '../../project-context.tsx';
 import { uniqueGroupsLabel } from './controls.tsx';
 import { EventSelect, PropertyKeySelect } from './pickers.tsx';
+import { PropertyFilters } from './PropertyFilters.tsx';
 import type { SeriesNode } from './types.ts';
 
 type Math = NonNullable<SeriesNode['math']>;
@@ -57,45 +58,58 @@ function SeriesRow({ node, number, onChange, onRemove }: { node: SeriesNode; num
   const { groupTypes } = useProject();
   const math = node.math ?? 'total';
   return (
-    <div className="row insight-series-row" role="group" aria-label={`Series ${number}`}>
-      <EventSelect label={`Series ${number} event`} value={node.event} onChange={(event) => onChange({ ...node, event, name: event })} />
-      <label>
-        {`Series ${number} counts`}
-        <select aria-label={`Series ${number} counts`} value={mathKey(node)} onChange={(e) => onChange(withMath(node, e.target.value))}>
-          <option value="total">Total count</option>
-          <option value="dau">Unique users</option>
-          {groupTypes.map((t) => (
-            <option key={t.group_type_index} value={`unique_group:${t.group_type_index}`}>
-              {uniqueGroupsLabel(groupTypes, t.group_type_index)}
-            </option>
-          ))}
-          <option value="weekly_active">Weekly active users</option>
-          <option value="monthly_active">Monthly active users</option>
-          {PROPERTY_MATHS.map(([m, text]) => (
-            <option key={m} value={m}>
-              {text}
-            </option>
-          ))}
-        </select>
-      </label>
-      {PROPERTY_MATH_SET.has(math) && (
-        <PropertyKeySelect
-          label={`Series ${number} property`}
-          scope={{ type: 'event' }}
-          numericOnly
-          value={node.math_property ?? ''}
-          onChange={(key) => onChange({ ...node, math_property: key || null })}
-        />
-      )}
-      {onRemove && (
-        <button type="button" className="danger" aria-label={`Remove series ${number}`} onClick={onRemove}>
-          Remove
-        </button>
-      )}
-      {math === 'unique_group' && <span className="muted">{`Counts each ${groupTypeLabel(groupTypes, node.math_group_type_index ?? 0, 'singular')} once`}</span>}
+    <div className="insight-node">
+      <div className="row insight-series-row" role="group" aria-label={`Series ${number}`}>
+        <EventSelect label={`Series ${number} event`} value={node.event} onChange={(event) => onChange({ ...node, event, name: event })} />
+        <label>
+          {`Series ${number} counts`}
+          <select aria-label={`Series ${number} counts`} value={mathKey(node)} onChange={(e) => onChange(withMath(node, e.target.value))}>
+            <option value="total">Total count</option>
+            <option value="dau">Unique users</option>
+            {groupTypes.map((t) => (
+              <option key={t.group_type_index} value={`unique_group:${t.group_type_index}`}>
+                {uniqueGroupsLabel(groupTypes, t.group_type_index)}
+              </option>
+            ))}
+            <option value="weekly_active">Weekly active users</option>
+            <option value="monthly_active">Monthly active users</option>
+            {PROPERTY_MATHS.map(([m, text]) => (
+              <option key={m} value={m}>
+                {text}
+              </option>
+            ))}
+          </select>
+        </label>
+        {PROPERTY_MATH_SET.has(math) && (
+          <PropertyKeySelect
+            label={`Series ${number} property`}
+            scope={{ type: 'event' }}
+            numericOnly
+            value={node.math_property ?? ''}
+            onChange={(key) => onChange({ ...node, math_property: key || null })}
+          />
+        )}
+        {onRemove && (
+          <button type="button" className="danger" aria-label={`Remove series ${number}`} onClick={onRemove}>
+            Remove
+          </button>
+        )}
+        {math === 'unique_group' && <span className="muted">{`Counts each ${groupTypeLabel(groupTypes, node.math_group_type_index ?? 0, 'singular')} once`}</span>}
+      </div>
+      <PropertyFilters
+        className="insight-node-filters"
+        label={`Series ${number} filters`}
+        itemLabel={`Series ${number} filter`}
+        addLabel={`Filter series ${number}`}
+        filters={node.properties ?? []}
+        onChange={(properties) => onChange({ ...node, properties })}
+      />
     </div>
   );
 }
 
 /** A property math without its property cannot run yet. */
 export const seriesIncomplete = (series: readonly SeriesNode[]) => series.some((s) => PROPERTY_MATH_SET.has(s.math ?? 'total') && !s.math_property);
+
+/** A series or step filter without its property cannot run yet. */
+export const nodeFiltersIncomplete = (nodes: readonly SeriesNode[]) => nodes.some((s) => (s.properties ?? []).some((f) => !f.key));

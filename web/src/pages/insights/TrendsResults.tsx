@@ -17,6 +17,10 @@ interface Point {
   readonly dayIndex: number | null;
 }
 
+/** What a person reads for a series: its label, and which period when the trend is compared. */
+export const seriesLabel = (s: TrendSeries) =>
+  s.compare_label === 'previous' ? `${s.label} (previous period)` : s.compare_label === 'current' ? `${s.label} (current period)` : s.label;
+
 const formatNumber = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en-US') : n.toLocaleString('en-US', { maximumFractionDigits: 2 }));
 
 export function TrendsResults({ query }: { query: TrendsQueryInput }) {
@@ -41,17 +45,22 @@ export function TrendsResults({ query }: { query: TrendsQueryInput }) {
     series: p.series.action.order,
     ...(p.dayIndex === null ? {} : { day: p.series.days[p.dayIndex] }),
     ...(p.series.breakdown_value === undefined ? {} : { breakdown: p.series.breakdown_value }),
+    ...(p.series.compare_label ? { compare: p.series.compare_label } : {}),
   });
-  const pointTitle = (p: Point) => `${p.series.label}${p.dayIndex === null ? '' : ` on ${p.series.labels[p.dayIndex] ?? p.series.days[p.dayIndex]}`}`;
+  const pointTitle = (p: Point) => `${seriesLabel(p.series)}${p.dayIndex === null ? '' : ` on ${p.series.labels[p.dayIndex] ?? p.series.days[p.dayIndex]}`}`;
 
   return (
     <div className="stack" aria-busy={trends.loading}>
       {display === 'BoldNumber' && <BigNumber series={results[0]} onOpen={() => setPoint({ series: results[0], dayIndex: null })} />}
+      {display === 'BoldNumber' && previousOf(results, results[0]) && (
+        <BigNumber series={previousOf(results, results[0])!} onOpen={() => setPoint({ series: previousOf(results, results[0])!, dayIndex: null })} />
+      )}
       {display === 'ActionsTable' && <TotalsTable results={results} onOpen={(series) => setPoint({ series, dayIndex: null })} />}
       {(display === 'ActionsLineGraph' || display === 'ActionsBar') && (
         <>
           <TrendsChart results={results} bar={display === 'ActionsBar'} onPoint={(p) => setPoint(p)} />
           <ValuesTable results={results} onOpen={(p) => setPoint(p)} />
+          <PreviousPeriodNote results={results} />
         </>
       )}
       {point && <ActorsList key={JSON.stringify(actorsSource(point))} title={`Behind ${pointTitle(point)}`} source={actorsSource(point)} onClose={() => setPoint(null)} />}
@@ -59,14 +68,27 @@ export function TrendsResults({ query }: { query: TrendsQueryInput }) {
   );
 }
 
+/** The previous period's counterpart of a current series (same series and breakdown value). */
+const previousOf = (results: readonly TrendSeries[], s: TrendSeries) =>
+  s.compare_label === 'current' ? results.find((p) => p.compare_label === 'previous' && p.action.order === s.action.order && p.breakdown_value === s.breakdown_value) : undefined;
+
+/** The columns are the current period's; says which dates the previous period's values are from. */
+function PreviousPeriodNote({ results }: { results: readonly TrendSeries[] }) {
+  const previous = results.find((s) => s.compare_label === 'previous');
+  if (!previous || previous.labels.length === 0) return null;
+  const first = previous.labels[0];
+  const last = previous.labels[previous.labels.length - 1];
+  return <p className="muted">{`Previous period: ${first === last ? first : `${first} to ${last}`}, lined up with the columns above.`}</p>;
+}
+
 function BigNumber({ series, onOpen }: { series: TrendSeries; onOpen: () => void }) {
   const value = series.aggregated_value ?? series.count;
   return (
     <div className="card insight-big-number">
-      <button type="button" className="big-number link" aria-label={`${series.label}: ${formatNumber(value)}, show who`} onClick={onOpen}>
+      <button type="button" className="big-number link" aria-label={`${seriesLabel(series)}: ${formatNumber(value)}, show who`} onClick={onOpen}>
         {formatNumber(value)}
       </button>
-      <div className="muted">{series.label}</div>
+      <div className="muted">{seriesLabel(series)}</div>
     </div>
   );
 }
@@ -84,9 +106,9 @@ function TotalsTable({ results, onOpen }: { results: TrendSeries[]; onOpen: (s: 
         <tbody>
           {results.map((s, i) => (
             <tr key={i}>
-              <th scope="row">{s.label}</th>
+              <th scope="row">{seriesLabel(s)}</th>
               <td className="num">
-                <button type="button" className="link" aria-label={`${s.label}: ${formatNumber(s.aggregated_value ?? s.count)}, show who`} onClick={() => onOpen(s)}>
+                <button type="button" className="link" aria-label={`${seriesLabel(s)}: ${formatNumber(s.aggregated_value ?? s.count)}, show who`} onClick={() => onOpen(s)}>
                   {formatNumber(s.aggregated_value ?? s.count)}
                 </button>
               </td>
@@ -117,10 +139,10 @@ function ValuesTable({ results, onOpen }: { results: TrendSeries[]; onOpen: (p: 
         <tbody>
           {results.map((s, i) => (
             <tr key={i}>
-              <th scope="row">{s.label}</th>
+              <th scope="row">{seriesLabel(s)}</th>
               {s.data.map((value, d) => (
                 <td key={d} className="num">
-                  <button type="button" className="link" aria-label={`${s.label} on ${s.days[d]}: ${formatNumber(value)}, show who`} onClick={() => onOpen({ series: s, dayIndex: d })}>
+                  <button type="button" className="link" aria-label={`${seriesLabel(s)} on ${s.days[d]}: ${formatNumber(value)}, show who`} onClick={() => onOpen({ series: s, dayIndex: d })}>
                     {formatNumber(value)}
                   </button>
                 </td>
@@ -143,15 +165,16 @@ function TrendsChart({ results, bar, onPoint }: { results: TrendSeries[]; bar: b
       xAxis: { type: 'category', data: results[0]?.labels ?? [], boundaryGap: bar },
       yAxis: { type: 'value', minInterval: 1 },
       series: results.map((s) => ({
-        name: s.label,
+        name: seriesLabel(s),
         type: bar ? 'bar' : 'line',
         data: s.data,
+        ...(s.compare_label === 'previous' ? (bar ? { itemStyle: { opacity: 0.5 } } : { lineStyle: { type: 'dashed' as const } }) : {}),
         symbolSize: 8,
       })),
     }),
     [results, bar],
   );
-  const summary = results.map((s) => `${s.label}: ${formatNumber(s.count)}`).join('; ');
+  const summary = results.map((s) => `${seriesLabel(s)}: ${formatNumber(s.count)}`).join('; ');
   return (
     <div className="card">
       <Chart option={option} label={`Trend chart. ${summary}`} onPointClick={({ seriesIndex, dataIndex }) => results[seriesIndex] && Number.isInteger(dataIndex) && onPoint({ series: results[seriesIndex], dayIndex: dataIndex })} />
