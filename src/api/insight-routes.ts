@@ -5,7 +5,6 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
-import type { IngestQueue } from '../ingest/ingest-queue.js';
 import { funnelsQuerySchema } from '../query/funnels.js';
 import { trendsQuerySchema } from '../query/query-schema.js';
 import type { StoredDocument, Store } from '../store/store.js';
@@ -15,8 +14,7 @@ import { parseInput, projectPrefixes } from './validate.js';
 export interface InsightRoutesDeps {
   readonly store: Store;
   readonly auth: Auth;
-  readonly queue?: IngestQueue;
-  readonly maxGroupTypes?: number;
+  readonly maxGroupTypes: number;
 }
 
 const MAX_NAME_LENGTH = 400;
@@ -91,8 +89,7 @@ const eventDefinitionsQuery = z.object({
 });
 
 export function registerInsightRoutes(app: FastifyInstance, deps: InsightRoutesDeps): void {
-  const { store, auth } = deps;
-  const maxGroupTypes = deps.maxGroupTypes ?? 5;
+  const { store, auth, maxGroupTypes } = deps;
   const project = (req: FastifyRequest) => auth.projectIdFor(req, (req.params as { projectId: string }).projectId);
 
   /** The project's insight by id, or 404 (another project's insight is as good as missing). */

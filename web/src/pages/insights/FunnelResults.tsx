@@ -142,7 +142,6 @@ function FunnelChart({ lines, onStep }: { lines: FunnelLine[]; onStep: (line: Fu
   const option = useMemo<ChartOption>(() => {
     const names = lines[0].steps.map((s, i) => `${i + 1}. ${stepName(s)}`);
     return {
-      animation: false,
       grid: { left: 48, right: 16, top: lines.length > 1 ? 40 : 24, bottom: 32, containLabel: true },
       tooltip: { trigger: 'item' },
       legend: lines.length > 1 ? { type: 'scroll', top: 0 } : undefined,

@@ -93,6 +93,15 @@ function BigNumber({ series, onOpen }: { series: TrendSeries; onOpen: () => void
   );
 }
 
+/** A number that opens the list of actors behind it, named for screen readers and tests. */
+function ShowWhoButton({ what, value, onClick }: { what: string; value: number; onClick: () => void }) {
+  return (
+    <button type="button" className="link" aria-label={`${what}: ${formatNumber(value)}, show who`} onClick={onClick}>
+      {formatNumber(value)}
+    </button>
+  );
+}
+
 function TotalsTable({ results, onOpen }: { results: TrendSeries[]; onOpen: (s: TrendSeries) => void }) {
   return (
     <div className="table-wrap">
@@ -108,9 +117,7 @@ function TotalsTable({ results, onOpen }: { results: TrendSeries[]; onOpen: (s: 
             <tr key={i}>
               <th scope="row">{seriesLabel(s)}</th>
               <td className="num">
-                <button type="button" className="link" aria-label={`${seriesLabel(s)}: ${formatNumber(s.aggregated_value ?? s.count)}, show who`} onClick={() => onOpen(s)}>
-                  {formatNumber(s.aggregated_value ?? s.count)}
-                </button>
+                <ShowWhoButton what={seriesLabel(s)} value={s.aggregated_value ?? s.count} onClick={() => onOpen(s)} />
               </td>
             </tr>
           ))}
@@ -142,9 +149,7 @@ function ValuesTable({ results, onOpen }: { results: TrendSeries[]; onOpen: (p: 
               <th scope="row">{seriesLabel(s)}</th>
               {s.data.map((value, d) => (
                 <td key={d} className="num">
-                  <button type="button" className="link" aria-label={`${seriesLabel(s)} on ${s.days[d]}: ${formatNumber(value)}, show who`} onClick={() => onOpen({ series: s, dayIndex: d })}>
-                    {formatNumber(value)}
-                  </button>
+                  <ShowWhoButton what={`${seriesLabel(s)} on ${s.days[d]}`} value={value} onClick={() => onOpen({ series: s, dayIndex: d })} />
                 </td>
               ))}
             </tr>
@@ -158,7 +163,6 @@ function ValuesTable({ results, onOpen }: { results: TrendSeries[]; onOpen: (p: 
 function TrendsChart({ results, bar, onPoint }: { results: TrendSeries[]; bar: boolean; onPoint: (p: Point) => void }) {
   const option = useMemo<ChartOption>(
     () => ({
-      animation: false,
       grid: { left: 48, right: 16, top: results.length > 1 ? 40 : 16, bottom: 32 },
       tooltip: { trigger: bar ? 'item' : 'axis' },
       legend: results.length > 1 ? { type: 'scroll', top: 0 } : undefined,

@@ -2,10 +2,10 @@
 import { useState } from 'react';
 import { projectPath } from '../../api.ts';
 import type { ApiPerson } from '../../api-types.ts';
-import { Empty, ErrorState, Loading } from '../../components/states.tsx';
+import { Empty } from '../../components/states.tsx';
 import { Link } from '../../router.tsx';
 import { formatTime, personPath } from './format.ts';
-import { Pager } from './Pager.tsx';
+import { PagedList } from './PagedList.tsx';
 import { SearchBox } from './SearchBox.tsx';
 import { useCursorPages } from './use-cursor-pages.ts';
 
@@ -17,47 +17,41 @@ export function PersonList() {
   if (search) params.set('search', search);
   const pages = useCursorPages<ApiPerson>(`${projectPath('persons/')}?${params}`);
 
-  let body;
-  if (pages.error) body = <ErrorState error={pages.error} retry={pages.reload} />;
-  else if (!pages.data) body = <Loading label="Loading persons…" />;
-  else if (pages.data.results.length === 0) body = <Empty title={search ? `No persons match “${search}”` : 'No persons yet'} />;
-  else
-    body = (
-      <div className="table-wrap">
-        <table aria-label="Persons">
-          <thead>
-            <tr>
-              <th scope="col">Person</th>
-              <th scope="col">Distinct IDs</th>
-              <th scope="col">First seen</th>
-            </tr>
-          </thead>
-          <tbody>
-            {pages.data.results.map((person) => (
-              <tr key={person.uuid}>
-                <td>
-                  <Link to={personPath(person.uuid)}>{person.name}</Link>
-                </td>
-                <td className="code wrap-anywhere">
-                  {person.distinct_ids.slice(0, 2).join(', ')}
-                  {person.distinct_ids.length > 2 && <span className="muted"> +{person.distinct_ids.length - 2} more</span>}
-                </td>
-                <td className="nowrap">{formatTime(person.created_at)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-    );
-
   return (
-    <div className="stack">
-      <div className="row">
-        <SearchBox label="Search persons" value={search} onChange={setSearch} placeholder="Email, name or distinct ID" />
-      </div>
-      <Pager pages={pages} label="Persons" position="top" />
-      {body}
-      <Pager pages={pages} label="Persons" position="bottom" />
-    </div>
+    <PagedList
+      pages={pages}
+      label="Persons"
+      loadingLabel="Loading persons…"
+      empty={<Empty title={search ? `No persons match “${search}”` : 'No persons yet'} />}
+      toolbar={<SearchBox label="Search persons" value={search} onChange={setSearch} placeholder="Email, name or distinct ID" />}
+    >
+      {(rows) => (
+        <div className="table-wrap">
+          <table aria-label="Persons">
+            <thead>
+              <tr>
+                <th scope="col">Person</th>
+                <th scope="col">Distinct IDs</th>
+                <th scope="col">First seen</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((person) => (
+                <tr key={person.uuid}>
+                  <td>
+                    <Link to={personPath(person.uuid)}>{person.name}</Link>
+                  </td>
+                  <td className="code wrap-anywhere">
+                    {person.distinct_ids.slice(0, 2).join(', ')}
+                    {person.distinct_ids.length > 2 && <span className="muted"> +{person.distinct_ids.length - 2} more</span>}
+                  </td>
+                  <td className="nowrap">{formatTime(person.created_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </PagedList>
   );
 }
