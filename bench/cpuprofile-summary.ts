@@ -1,7 +1,9 @@
 // Summarizes a V8 .cpuprofile (from `npm run bench -- --node-arg=--cpu-prof --node-arg=--cpu-prof-dir=DIR`):
 // top functions by self time and by total (inclusive) time.
 //
-//   npx tsx bench/cpuprofile-summary.ts DIR/CPU.*.cpuprofile [--top 30] [--filter src/]
+//   npx tsx bench/cpuprofile-summary.ts DIR/CPU.*.cpuprofile [--top 30] [--filter src/] [--last SECONDS]
+//
+// --last counts only the profile's last SECONDS (e.g. a benchmark's load, not its setup).
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -32,7 +34,7 @@ function label(frame: CallFrame): string {
 function main(): void {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { top: { type: 'string' }, filter: { type: 'string' } },
+    options: { top: { type: 'string' }, filter: { type: 'string' }, last: { type: 'string' } },
   });
   const top = Number(values.top ?? 30);
   for (const file of positionals) {
@@ -42,11 +44,15 @@ function main(): void {
     for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 
     const selfMs = new Map<number, number>();
+    const from = values.last === undefined ? -Infinity : profile.endTime - Number(values.last) * 1e6;
+    let at = profile.startTime;
     for (let i = 0; i < profile.samples.length; i++) {
+      at += profile.timeDeltas[i] ?? 0;
+      if (at < from) continue;
       const dt = (profile.timeDeltas[i + 1] ?? 0) / 1000;
       selfMs.set(profile.samples[i], (selfMs.get(profile.samples[i]) ?? 0) + dt);
     }
-    const totalMs = (profile.endTime - profile.startTime) / 1000;
+    const totalMs = (profile.endTime - Math.max(profile.startTime, from)) / 1000;
 
     const self = new Map<string, number>();
     const inclusive = new Map<string, number>();

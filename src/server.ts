@@ -13,6 +13,7 @@ import type { Config } from './config.js';
 import { HttpError } from './errors.js';
 import { registerFlagEndpoints } from './flags/flag-endpoints.js';
 import { FlagRegistry } from './flags/flag-registry.js';
+import { FlagThread } from './flags/flag-thread.js';
 import { registerCaptureRoutes } from './ingest/capture-routes.js';
 import { DecoderPool } from './ingest/decoder-pool.js';
 import { IngestQueue } from './ingest/ingest-queue.js';
@@ -97,6 +98,8 @@ export async function buildServer(config: Config, store: Store): Promise<Server>
   registerInsightRoutes(app, deps);
   const flags = new FlagRegistry(store);
   registerFlagRoutes(app, { flags, auth, queue, maxGroupTypes: config.maxGroupTypes });
-  await registerFlagEndpoints(app, { flags, queue, auth, bodyLimit: config.eventBodyLimit });
+  const flagThread = new FlagThread(flags);
+  app.addHook('onClose', () => flagThread.close());
+  await registerFlagEndpoints(app, { flags, flagThread, queue, auth, bodyLimit: config.eventBodyLimit });
   return { app, queue, auth, users };
 }

@@ -455,8 +455,16 @@ const ASCII_UPPER = /[A-Z]/;
 const ASCII_UPPER_ALL = /[A-Z]/g;
 
 /** Both the flags service and posthog-node lowercase only ASCII letters for the contains operators. */
+// One-entry memos: the flags of a set test the same few properties of one request in a row
+// (an email by every icontains filter, a date by every date filter).
+let lastText = '';
+let lastLowercased = '';
+
 function asciiLowercase(text: string): string {
-  return ASCII_UPPER.test(text) ? text.replace(ASCII_UPPER_ALL, (c) => c.toLowerCase()) : text;
+  if (text === lastText) return lastLowercased;
+  lastText = text;
+  lastLowercased = ASCII_UPPER.test(text) ? text.replace(ASCII_UPPER_ALL, (c) => c.toLowerCase()) : text;
+  return lastLowercased;
 }
 
 /**
@@ -523,10 +531,16 @@ function subtractInterval(now: Date, count: number, unit: string): number {
 const NAIVE_DATE_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/;
 
 /** Epoch milliseconds: numbers are epoch milliseconds (as posthog-node reads them), strings ISO 8601. */
+let lastDateText = '';
+let lastDate: number | null = null;
+
 function parseDate(value: unknown): number | null {
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
   if (typeof value !== 'string') return null;
+  if (value === lastDateText) return lastDate;
   const naive = NAIVE_DATE_TIME.exec(value.trim());
   const ms = Date.parse(naive ? `${naive[1]}T${naive[2]}Z` : value);
-  return Number.isNaN(ms) ? null : ms;
+  lastDateText = value;
+  lastDate = Number.isNaN(ms) ? null : ms;
+  return lastDate;
 }

@@ -24,24 +24,34 @@ interface ProjectFlags {
   readonly flags: FeatureFlagRecord[];
   /** Definitions of the flags not deleted, built once per change. */
   readonly definitions: FlagDefinition[];
-  /** The same, compiled for evaluation. */
-  readonly compiled: FlagSet;
+  /** The same, compiled for evaluation on this thread (/flags evaluates on the flags thread). */
+  compiled?: FlagSet;
   /** Changes with every save; part of the local-evaluation ETag. */
   readonly revision: string;
+  /** Grows with every load, of any project: a higher generation holds newer flags. */
+  readonly generation: number;
+}
+
+/** A project's current flag definitions, and how recent they are. */
+export interface FlagSnapshot {
+  readonly definitions: readonly FlagDefinition[];
+  readonly generation: number;
 }
 
 export class FlagRegistry {
   private readonly cache = new Map<number, Promise<ProjectFlags>>();
   private writes: Promise<unknown> = Promise.resolve();
+  private loads = 0;
 
   constructor(private readonly store: Store) {}
 
   private load(projectId: number): Promise<ProjectFlags> {
     let entry = this.cache.get(projectId);
     if (!entry) {
+      const generation = ++this.loads;
       entry = this.store.listFeatureFlags(projectId).then((flags) => {
         const definitions = flags.filter((f) => !f.deleted).map(toDefinition);
-        return { flags, definitions, compiled: new FlagSet(definitions), revision: revisionOf(flags) };
+        return { flags, definitions, revision: revisionOf(flags), generation };
       });
       entry.catch(() => this.cache.delete(projectId));
       this.cache.set(projectId, entry);
@@ -59,7 +69,12 @@ export class FlagRegistry {
   }
 
   async compiled(projectId: number): Promise<FlagSet> {
-    return (await this.load(projectId)).compiled;
+    const entry = await this.load(projectId);
+    return (entry.compiled ??= new FlagSet(entry.definitions));
+  }
+
+  async snapshot(projectId: number): Promise<FlagSnapshot> {
+    return this.load(projectId);
   }
 
   async revision(projectId: number): Promise<string> {

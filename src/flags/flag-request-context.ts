@@ -24,7 +24,5 @@ export function flagEvaluationContext(state: ProjectState, subject: FlagRequestS
     const stored = index === undefined ? undefined : state.groups.get(groupId(index, String(key)));
     groupProperties[type] = { ...stored?.properties, ...subject.groupProperties?.[type], $group_key: String(key) };
   }
-  const groupTypeMapping: Record<number, string> = {};
-  for (const [index, type] of state.groupTypesByIndex) groupTypeMapping[index] = type.groupType;
-  return { distinctId: subject.distinctId, groups: subject.groups, groupTypeMapping, personProperties, groupProperties, now };
+  return { distinctId: subject.distinctId, groups: subject.groups, groupTypeMapping: state.groupTypeNamesByIndex(), personProperties, groupProperties, now };
 }

@@ -24,10 +24,22 @@ export class ProjectState {
   readonly personByDistinctId = new Map<string, MutablePerson>();
   /** Known property names per definition kind ("event", "person", "group:<index>"). */
   private readonly definitions = new Map<string, Set<string>>();
+  private groupTypeNames: Readonly<Record<number, string>> | undefined;
 
   constructor(public project: Project) {}
 
+  /** Group type index → name, built once per change of the group types (every /flags request reads it). */
+  groupTypeNamesByIndex(): Readonly<Record<number, string>> {
+    if (this.groupTypeNames === undefined) {
+      const names: Record<number, string> = {};
+      for (const [index, type] of this.groupTypesByIndex) names[index] = type.groupType;
+      this.groupTypeNames = Object.freeze(names);
+    }
+    return this.groupTypeNames;
+  }
+
   addGroupType(type: GroupType): void {
+    this.groupTypeNames = undefined;
     this.groupTypesByName.set(type.groupType, type);
     this.groupTypesByIndex.set(type.groupTypeIndex, type);
   }
@@ -35,6 +47,7 @@ export class ProjectState {
   removeGroupType(groupTypeIndex: number): void {
     const type = this.groupTypesByIndex.get(groupTypeIndex);
     if (!type) return;
+    this.groupTypeNames = undefined;
     this.groupTypesByIndex.delete(groupTypeIndex);
     this.groupTypesByName.delete(type.groupType);
     for (const [id, group] of this.groups) if (group.groupTypeIndex === groupTypeIndex) this.groups.delete(id);
