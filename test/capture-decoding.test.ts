@@ -383,6 +383,19 @@ describe('capture rejections', () => {
     await expectRejected(post('/e/', '{"event": "x", "distinct_id": ', { 'content-type': 'application/json' }), 400, 'malformed_body');
   });
 
+  it('rejects JSON nested deeper than 128 levels with 400, and the events list still reads', async () => {
+    const deep = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
+    const body = (id: string, levels: number) => `{"api_key":"${token}","batch":[{"event":"deep","distinct_id":"${id}","properties":{"x":${deep(levels)}}}]}`;
+    const tooDeep = uniqueId('too-deep');
+    await expectRejected(post('/batch/', body(tooDeep, 5000)), 400, 'malformed_body');
+    await expectRejected(post('/batch/', zlib.gzipSync(body(tooDeep, 125)), { 'content-encoding': 'gzip' }), 400, 'malformed_body');
+    // Envelope, batch, event and properties are four levels: 124 more make 128.
+    const deepest = uniqueId('deepest');
+    await expectOk(await send('/batch/', { body: body(deepest, 124) }));
+    expect(await namesOf(deepest)).toEqual(['deep']);
+    expect(await namesOf(tooDeep)).toEqual([]);
+  });
+
   it('rejects broken gzip with 400', async () => {
     const gz = zlib.gzipSync(json({ api_key: token, batch: [{ event: 'x', distinct_id: 'broken' }] }));
     const broken = Buffer.concat([gz.subarray(0, 12), Buffer.alloc(40, 7)]);

@@ -205,6 +205,12 @@ describe('flag evaluation', () => {
     expect(wrongToken.status).toBe(401);
     const malformed = await fetch(`${server.url}/flags/?v=2`, { method: 'POST', body: '{"token":' });
     expect(malformed.status).toBe(400);
+    // Properties nested past what can be copied to the flags thread: 400, and the server carries on.
+    const deep = '['.repeat(5000) + ']'.repeat(5000);
+    const tooDeep = await fetch(`${server.url}/flags/?v=2`, { method: 'POST', body: `{"token":"${server.token}","distinct_id":"u","person_properties":{"x":${deep}}}` });
+    expect(tooDeep.status).toBe(400);
+    expect((await tooDeep.json()).detail).toMatch(/deeper than 128 levels/);
+    expect((await fetch(`${server.url}/flags/?v=2`, { method: 'POST', body })).status).toBe(200);
     const config = await fetch(`${server.url}/array/${server.token}/config`);
     expect((await config.json()).supportedCompression).toEqual(['gzip', 'gzip-js']);
   });

@@ -174,6 +174,22 @@ describe('the flags thread', () => {
     }
   });
 
+  it('fails only the request that cannot be copied to the thread, not the others of its batch', async () => {
+    const source = new TestSource();
+    const definitions = rolloutFlags(5);
+    source.set(1, definitions);
+    thread = new FlagThread(source);
+    const request = (context: EvaluationContext): FlagAnswerRequest => ({ projectId: 1, context, flagKeys: undefined, shape: 'v2', withConfig: false });
+    // A function is not copyable between threads (a parsed request body never holds one).
+    const uncopyable = { ...personContext('b'), personProperties: { distinct_id: 'b', f: () => 1 } };
+    const [first, bad, last] = await Promise.allSettled([thread.answer(request(personContext('a'))), thread.answer(request(uncopyable)), thread.answer(request(personContext('c')))]);
+    expect(bad.status).toBe('rejected');
+    for (const [settled, id] of [[first, 'a'], [last, 'c']] as const) {
+      if (settled.status !== 'fulfilled') throw new Error(`request ${id} failed: ${String(settled.reason)}`);
+      expect(comparable(settled.value.body)).toEqual(expectedAnswer(definitions, request(personContext(id))));
+    }
+  });
+
   it('answers 503 for the requests of a thread that died, and carries on with a new one', async () => {
     const source = new TestSource();
     thread = new FlagThread(source);

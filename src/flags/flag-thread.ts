@@ -129,13 +129,27 @@ export class FlagThread {
   private flush(): void {
     this.flushScheduled = false;
     if (this.queued.length === 0) return;
+    const requests = this.queued;
+    const pending = this.queuedPending;
     const returned = this.returned;
-    const message: FlagThreadMessage = { kind: 'answer', requests: this.queued, returned };
-    this.inFlight.push(this.queuedPending);
     this.queued = [];
     this.queuedPending = [];
     this.returned = [];
-    this.worker.postMessage(message, returned);
+    try {
+      this.worker.postMessage({ kind: 'answer', requests, returned } satisfies FlagThreadMessage, returned);
+      this.inFlight.push(pending);
+    } catch {
+      // A request that cannot be copied to the thread (request bodies are kept well within what
+      // can) fails alone: the others go over one by one.
+      requests.forEach((request, i) => {
+        try {
+          this.worker.postMessage({ kind: 'answer', requests: [request], returned: [] } satisfies FlagThreadMessage);
+          this.inFlight.push([pending[i]]);
+        } catch (error) {
+          pending[i].reject(error);
+        }
+      });
+    }
   }
 
   private settle(reply: FlagThreadReply): void {

@@ -73,6 +73,21 @@ describe('decodeCaptureRequest: JSON shapes', () => {
     expect((await decode(`\uFEFF${json(event)}`)).events).toEqual([event]);
   });
 
+  it('accepts JSON nested 128 levels deep and rejects 129 with 400, brackets inside strings aside', async () => {
+    const nested = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
+    // Brackets, an escaped quote and a backslash inside a string do not count.
+    const tricky = '[[[{{{\\"[[ \\';
+    // The event object and its properties are two levels; the value makes up the rest.
+    const body = (levels: number) => `{"event":"e","distinct_id":"u","properties":{"x":${nested(levels - 2)},"s":${JSON.stringify(tricky)}}}`;
+    const accepted = await decode(body(128));
+    expect((accepted.events[0] as { properties: { s: string } }).properties.s).toBe(tricky);
+    const error = await decodeError(decode(body(129)));
+    expect(error.status).toBe(400);
+    expect(error.detail).toBe('Request body nests JSON deeper than 128 levels.');
+    // However it is encoded.
+    expect((await decodeError(decode(zlib.gzipSync(body(5000))))).status).toBe(400);
+  });
+
   it('keeps non-ASCII text intact', async () => {
     const fancy = { ...event, event: 'café 🎉 日本' };
     expect((await decode(json(fancy))).events).toEqual([fancy]);
