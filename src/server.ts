@@ -11,6 +11,7 @@ import { registerSessionRoutes } from './api/session-routes.js';
 import { Users } from './api/users.js';
 import type { Config } from './config.js';
 import { HttpError } from './errors.js';
+import { jsonNestingDepth, MAX_JSON_DEPTH, TOO_DEEP_MESSAGE } from './json-depth.js';
 import { registerFlagEndpoints } from './flags/flag-endpoints.js';
 import { FlagRegistry } from './flags/flag-registry.js';
 import { FlagThread } from './flags/flag-thread.js';
@@ -50,6 +51,13 @@ export async function buildServer(config: Config, store: Store): Promise<Server>
     // Per-request log lines would cost more than ingestion itself at tens of thousands of requests/s.
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: true,
+  });
+  // The private API's JSON bodies: fastify's parser (prototype poisoning refused), after the same
+  // nesting limit as SDK bodies, so deep nesting is a 400 rather than a stack overflow later.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    if (jsonNestingDepth(body as Buffer) > MAX_JSON_DEPTH) return done(new HttpError('malformed_body', TOO_DEEP_MESSAGE), undefined);
+    parseJson(req, (body as Buffer).toString('utf8'), done);
   });
   const queue = await IngestQueue.open(store, config.maxGroupTypes, app.log);
   const decoder = new DecoderPool();

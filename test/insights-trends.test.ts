@@ -153,6 +153,22 @@ describe('trends filters', () => {
     await bad({ interval: 'fortnight' }, 'interval');
     await bad({ properties: [{ key: 'amount', operator: 'gt', value: 'lots' }] }, 'properties.0.value');
   });
+
+  it('answers 400 to filter groups nested deeper than JSON may nest, and runs them up to that depth', async () => {
+    // Built as text: JSON.stringify itself overflows the stack on the deeper one.
+    const nested = (levels: number) => '{"type":"AND","values":['.repeat(levels) + '{"key":"plan","value":"pro","type":"group","group_type_index":0}' + ']}'.repeat(levels);
+    const post = (levels: number) =>
+      fetch(`${server.url}/api/projects/@current/query/`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' },
+        body: `{"query":{"kind":"TrendsQuery","series":[{"event":"x"}],"properties":${nested(levels)}}}`,
+      });
+    const deep = await post(5000);
+    expect(deep.status).toBe(400);
+    expect((await deep.json()).detail).toBe('Request body nests JSON deeper than 128 levels.');
+    // Body, query and each group are a level (a group's values list is another): 62 groups fit.
+    expect((await post(62)).status).toBe(200);
+  });
 });
 
 describe('trends breakdowns', () => {

@@ -4,6 +4,7 @@
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import { HttpError } from '../errors.js';
+import { jsonNestingDepth, MAX_JSON_DEPTH, TOO_DEEP_MESSAGE } from '../json-depth.js';
 
 const gunzip = promisify(zlib.gunzip);
 
@@ -238,9 +239,7 @@ export async function decodeJsonPayload(request: CaptureRequest): Promise<unknow
     break;
   }
 
-  if (nestingDepth(bytes) > MAX_JSON_DEPTH) {
-    throw new HttpError('malformed_body', `Request body nests JSON deeper than ${MAX_JSON_DEPTH} levels.`);
-  }
+  if (jsonNestingDepth(bytes) > MAX_JSON_DEPTH) throw new HttpError('malformed_body', TOO_DEEP_MESSAGE);
   try {
     // A UTF-8 byte order mark (EF BB BF) is not JSON: skip it.
     const start = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
@@ -250,33 +249,6 @@ export async function decodeJsonPayload(request: CaptureRequest): Promise<unknow
   }
 }
 
-/**
- * Deepest nesting of JSON objects and arrays a body may have, as PostHog's capture (serde_json's
- * recursion limit). Deeper values would overflow the stack wherever they are copied or encoded
- * later (between threads, into storage, back out through the API).
- */
-export const MAX_JSON_DEPTH = 128;
-
-/** The deepest nesting of objects and arrays in JSON text, brackets inside strings aside. */
-function nestingDepth(bytes: Uint8Array): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i];
-    if (inString) {
-      if (byte === 0x5c) i++; // backslash: skip the escaped character
-      else if (byte === 0x22) inString = false;
-    } else if (byte === 0x22) {
-      inString = true;
-    } else if (byte === 0x7b || byte === 0x5b) {
-      if (++depth > deepest) deepest = depth;
-    } else if (byte === 0x7d || byte === 0x5d) {
-      depth--;
-    }
-  }
-  return deepest;
-}
 
 function interpretShape(parsed: unknown, querySentAt: Date | undefined): DecodedPayload {
   if (Array.isArray(parsed)) return { events: parsed, envelopeToken: undefined, sentAt: querySentAt };
