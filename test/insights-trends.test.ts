@@ -106,6 +106,8 @@ describe('trends filters', () => {
     expect(await count([{ key: 'channel', value: 'we', operator: 'not_icontains', type: 'event' }])).toBe(3);
     expect(await count([{ key: 'channel', value: '^a', operator: 'regex', type: 'event' }])).toBe(2);
     expect(await count([{ key: 'channel', value: '^a', operator: 'not_regex', type: 'event' }])).toBe(4);
+    // The engine's syntax (RE2), which is not JavaScript's: inline flags work.
+    expect(await count([{ key: 'channel', value: '(?i)^A', operator: 'regex', type: 'event' }])).toBe(2);
     expect(await count([{ key: 'amount', value: 20, operator: 'gt', type: 'event' }])).toBe(2);
     expect(await count([{ key: 'amount', value: 20, operator: 'gte', type: 'event' }])).toBe(3);
     expect(await count([{ key: 'amount', value: 10, operator: 'lt', type: 'event' }])).toBe(1);
@@ -152,6 +154,12 @@ describe('trends filters', () => {
     await bad({ dateRange: { date_from: 'yesterday-ish' } }, 'dateRange.date_from');
     await bad({ interval: 'fortnight' }, 'interval');
     await bad({ properties: [{ key: 'amount', operator: 'gt', value: 'lots' }] }, 'properties.0.value');
+    // Patterns the engine cannot compile, wherever they sit: lookahead, backreference, unclosed group.
+    await bad({ properties: [{ key: 'channel', operator: 'regex', value: '(?=a)' }] }, 'properties.0.value');
+    await bad({ series: [{ event: 'x', properties: [{ key: 'channel', operator: 'not_regex', value: ['ok', '(a)\\1'] }] }] }, 'series.0.properties.0.value.1');
+    await bad({ properties: { type: 'OR', values: [{ type: 'AND', values: [{ key: 'channel', operator: 'regex', value: '(' }] }] } }, 'properties.values.0.values.0.value');
+    const { body } = await runQuery(server, { kind: 'TrendsQuery', series: [{ event: 'x' }], properties: [{ key: 'c', operator: 'regex', value: '(?<name>a)' }] });
+    expect(body.detail).toMatch(/^"\(\?<name>a\)" is not a valid regular expression: /);
   });
 
   it('answers 400 to filter groups nested deeper than JSON may nest, and runs them up to that depth', async () => {

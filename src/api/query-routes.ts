@@ -7,6 +7,7 @@ import { actorsQuerySchema, runActors } from '../query/actors.js';
 import { eventsQuerySchema, runEventsQuery } from '../query/events-query.js';
 import { funnelsQuerySchema, runFunnels } from '../query/funnels.js';
 import { trendsQuerySchema } from '../query/query-schema.js';
+import { assertRegexPatternsValid } from '../query/regex-patterns.js';
 import { runTrends, type QueryContext } from '../query/trends.js';
 import type { Store } from '../store/store.js';
 import type { Auth } from './auth.js';
@@ -48,19 +49,23 @@ export function registerQueryRoutes(app: FastifyInstance, deps: QueryRoutesDeps)
       const projectId = await auth.projectIdFor(req, (req.params as { projectId: string }).projectId);
       const { query } = parseInput(bodySchema, req.body);
       const ctx = context(projectId);
+      const checked = async <T>(parsed: T): Promise<T> => {
+        await assertRegexPatternsValid(store, parsed);
+        return parsed;
+      };
       switch (query.kind) {
         case 'TrendsQuery': {
-          const trends = parseInput(trendsQuerySchema, query);
+          const trends = await checked(parseInput(trendsQuerySchema, query));
           return { results: await runTrends(ctx, trends), is_cached: false, timezone: ctx.timeZone, last_refresh: ctx.now.toISOString() };
         }
         case 'FunnelsQuery': {
-          const funnels = parseInput(funnelsQuerySchema, query);
+          const funnels = await checked(parseInput(funnelsQuerySchema, query));
           return { results: await runFunnels(ctx, funnels), is_cached: false, timezone: ctx.timeZone, last_refresh: ctx.now.toISOString() };
         }
         case 'ActorsQuery':
-          return runActors(ctx, parseInput(actorsQuerySchema, query));
+          return runActors(ctx, await checked(parseInput(actorsQuerySchema, query)));
         case 'EventsQuery':
-          return runEventsQuery(ctx, parseInput(eventsQuerySchema, query));
+          return runEventsQuery(ctx, await checked(parseInput(eventsQuerySchema, query)));
         default:
           throw new HttpError('invalid_input', `Query kind "${query.kind}" is not supported.`, 'query.kind');
       }
