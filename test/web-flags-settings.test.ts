@@ -131,6 +131,24 @@ describe('feature flags pages', () => {
     await page.reload();
     await expect.poll(() => page.getByRole('group', { name: 'Filter 1' }).getByLabel('Value').inputValue()).toBe('free');
     await expect.poll(() => page.getByLabel('Match by').inputValue()).toBe('0');
+
+    // "Equals" takes several values, one field each; a comma belongs to its value.
+    const filter = page.getByRole('group', { name: 'Filter 1' });
+    await filter.getByRole('button', { name: 'Or another value' }).click();
+    await filter.getByLabel('Value 2', { exact: true }).fill('Acme, Inc.');
+    await screenshot(page, 'flag-edit-values');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    const flagId = flagUrl.split('/').at(-1);
+    const stored = await server.api(projectPath(`feature_flags/${flagId}/`));
+    expect(stored.body.filters.groups[0].properties[0].value).toEqual(['free', 'Acme, Inc.']);
+    await page.reload();
+    await expect.poll(() => filter.getByLabel('Value 2', { exact: true }).inputValue()).toBe('Acme, Inc.');
+    await filter.getByRole('button', { name: 'Remove value 2' }).click();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    expect((await server.api(projectPath(`feature_flags/${flagId}/`))).body.filters.groups[0].properties[0].value).toEqual(['free']);
+    for (const c of COMPANIES) expect(await sdkSays('pro-dashboard', c.key), c.key).toBe(c.plan === 'free');
   });
 
   it("shows the server's 400 next to the field it names, and saves variants with payloads", async () => {

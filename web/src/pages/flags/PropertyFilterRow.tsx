@@ -4,7 +4,7 @@ import { useId } from 'react';
 import type { PropertyOperator } from '../../api-types.ts';
 import { SuggestionList, usePropertyValues } from '../insights/pickers.tsx';
 import { FieldError, useFieldError } from './field-errors.tsx';
-import { OPERATOR_LABELS, VALUELESS, type PropertyDraft } from './flag-form.ts';
+import { OPERATOR_LABELS, takesSeveralValues, VALUELESS, type PropertyDraft } from './flag-form.ts';
 
 interface Props {
   readonly filter: PropertyDraft;
@@ -18,20 +18,19 @@ interface Props {
   onRemove(): void;
 }
 
-/** The typed value as a search for suggestions: none once several values are listed. */
-const suggestionSearch = (value: string) => (value.includes(',') ? '' : value.trim());
-
 export function PropertyFilterRow({ filter, path, position, aggregation, propertyListId, onChange, onRemove }: Props) {
   const valuesListId = useId();
   const suggestions = usePropertyValues(
     aggregation === null ? { type: 'person' } : { type: 'group', groupTypeIndex: aggregation },
     filter.key.trim(),
-    suggestionSearch(filter.value),
+    (filter.values.at(-1) ?? '').trim(),
   );
   const keyError = useFieldError(`${path}.key`);
   const operatorError = useFieldError(`${path}.operator`);
   const valueError = useFieldError(`${path}.value`);
   const number = position + 1;
+  const several = takesSeveralValues(filter.operator);
+  const setValue = (index: number, text: string) => onChange({ ...filter, values: filter.values.map((v, j) => (j === index ? text : v)) });
   return (
     <div className="flag-filter" role="group" aria-label={`Filter ${number}`}>
       <label>
@@ -51,19 +50,28 @@ export function PropertyFilterRow({ filter, path, position, aggregation, propert
         <FieldError path={`${path}.operator`} />
       </label>
       {!VALUELESS.has(filter.operator) && (
-        <label className="flag-filter-value">
-          Value
-          <input
-            list={valuesListId}
-            value={filter.value}
-            onChange={(e) => onChange({ ...filter, value: e.target.value })}
-            placeholder={filter.operator === 'exact' || filter.operator === 'is_not' ? 'one or more, comma-separated' : ''}
-            autoComplete="off"
-            {...valueError.inputProps}
-          />
+        <div className="flag-filter-value">
+          {(several ? filter.values : filter.values.slice(0, 1)).map((value, i) => (
+            <span key={i} className="flag-filter-value-row">
+              <label>
+                {i === 0 ? 'Value' : `Value ${i + 1}`}
+                <input list={valuesListId} value={value} onChange={(e) => setValue(i, e.target.value)} autoComplete="off" {...(i === 0 ? valueError.inputProps : {})} />
+              </label>
+              {i > 0 && (
+                <button type="button" className="link" onClick={() => onChange({ ...filter, values: filter.values.filter((_, j) => j !== i) })} aria-label={`Remove value ${i + 1}`}>
+                  ×
+                </button>
+              )}
+            </span>
+          ))}
+          {several && (
+            <button type="button" className="link" onClick={() => onChange({ ...filter, values: [...filter.values, ''] })}>
+              Or another value
+            </button>
+          )}
           <SuggestionList id={valuesListId} values={suggestions.data} />
           <FieldError path={`${path}.value`} />
-        </label>
+        </div>
       )}
       <button type="button" className="danger" onClick={onRemove} aria-label={`Remove filter ${number}`}>
         Remove

@@ -6,8 +6,11 @@ import type { ApiFlag } from './flag-types.ts';
 export interface PropertyDraft {
   key: string;
   operator: PropertyOperator;
-  /** As typed; for "equals" and "does not equal", values separated by commas. */
-  value: string;
+  /**
+   * As typed, one field each: "equals" and "does not equal" take several values (any of them
+   * matches), the others the first. A comma is part of a value, as in "Acme, Inc.".
+   */
+  values: string[];
 }
 
 export interface ConditionDraft {
@@ -55,7 +58,10 @@ export const VALUELESS = new Set<PropertyOperator>(['is_set', 'is_not_set']);
 const LIST_OPERATORS = new Set<PropertyOperator>(['exact', 'is_not']);
 const NUMERIC_OPERATORS = new Set<PropertyOperator>(['gt', 'gte', 'lt', 'lte']);
 
-export const emptyProperty = (): PropertyDraft => ({ key: '', operator: 'exact', value: '' });
+export const emptyProperty = (): PropertyDraft => ({ key: '', operator: 'exact', values: [''] });
+
+/** Operators that take several values. */
+export const takesSeveralValues = (operator: PropertyOperator) => LIST_OPERATORS.has(operator);
 export const emptyCondition = (): ConditionDraft => ({ properties: [], rollout: '100' });
 
 export function newFlagDraft(): FlagDraft {
@@ -65,9 +71,10 @@ export function newFlagDraft(): FlagDraft {
 type ApiFilters = ApiFlag['filters'];
 type ApiPropertyFilter = ApiFilters['groups'][number]['properties'][number];
 
-function valueText(value: ApiPropertyFilter['value']): string {
-  if (value === null || value === undefined) return '';
-  return Array.isArray(value) ? value.map(String).join(', ') : String(value);
+function valueTexts(value: ApiPropertyFilter['value']): string[] {
+  if (value === null || value === undefined) return [''];
+  if (!Array.isArray(value)) return [String(value)];
+  return value.length === 0 ? [''] : value.map(String);
 }
 
 export function draftFromFlag(flag: ApiFlag): FlagDraft {
@@ -79,7 +86,7 @@ export function draftFromFlag(flag: ApiFlag): FlagDraft {
     active: flag.active,
     aggregation: filters.aggregation_group_type_index,
     conditions: filters.groups.map((c) => ({
-      properties: c.properties.map((p) => ({ key: p.key, operator: p.operator, value: valueText(p.value) })),
+      properties: c.properties.map((p) => ({ key: p.key, operator: p.operator, values: valueTexts(p.value) })),
       rollout: c.rollout_percentage === null ? '100' : String(c.rollout_percentage),
     })),
     variants: variants.map((v) => ({ key: v.key, rollout: String(v.rollout_percentage), payload: filters.payloads[v.key] ?? '' })),
@@ -89,9 +96,10 @@ export function draftFromFlag(flag: ApiFlag): FlagDraft {
 
 function filterValue(p: PropertyDraft): string | number | (string | number)[] | null {
   if (VALUELESS.has(p.operator)) return null;
-  if (LIST_OPERATORS.has(p.operator)) return p.value.split(',').map((v) => v.trim()).filter((v) => v !== '');
-  if (NUMERIC_OPERATORS.has(p.operator) && p.value.trim() !== '' && Number.isFinite(Number(p.value))) return Number(p.value);
-  return p.value.trim();
+  if (LIST_OPERATORS.has(p.operator)) return p.values.map((v) => v.trim()).filter((v) => v !== '');
+  const value = p.values[0] ?? '';
+  if (NUMERIC_OPERATORS.has(p.operator) && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+  return value.trim();
 }
 
 export type FlagBody = Pick<FlagDefinitionInput, 'key' | 'name' | 'active' | 'filters'>;
@@ -178,7 +186,7 @@ export function errorFields(draft: FlagDraft): string[] {
 /** "plan = pro, seats ≥ 10: 50%" for each condition, for the flag list. */
 export function rolloutSummary(filters: ApiFilters): string {
   const conditions = filters.groups.map((c) => {
-    const who = c.properties.length === 0 ? 'Everyone' : c.properties.map((p) => `${p.key} ${OPERATOR_LABELS[p.operator]}${VALUELESS.has(p.operator) ? '' : ` ${valueText(p.value)}`}`).join(' and ');
+    const who = c.properties.length === 0 ? 'Everyone' : c.properties.map((p) => `${p.key} ${OPERATOR_LABELS[p.operator]}${VALUELESS.has(p.operator) ? '' : ` ${valueTexts(p.value).join(' or ')}`}`).join(' and ');
     return `${who}: ${c.rollout_percentage ?? 100}%`;
   });
   const variants = filters.multivariate?.variants.length ?? 0;
