@@ -312,6 +312,32 @@ describe('trends', () => {
     expect(await page.getByRole('link', { name: emails[0] }).getAttribute('href')).toBe(`/persons/${person.id}`);
   });
 
+  it('lists more than a page of persons behind a point, 100 more at a time', async () => {
+    const users = Array.from({ length: 230 }, (_, i) => `bulk-${String(i).padStart(3, '0')}`);
+    const batch = users.map((user) => ({ event: 'bulk_viewed', distinct_id: user, timestamp: at(1).toISOString(), properties: {} }));
+    const sent = await fetch(`${server.url}/batch/`, { method: 'POST', body: JSON.stringify({ api_key: server.token, batch }) });
+    expect(sent.status).toBe(200);
+    const { page } = session;
+    await page.goto('/insights/trends');
+    await selectOption(page, 'Series 1 event', 'bulk_viewed');
+    await selectOption(page, 'Series 1 counts', 'Unique users');
+    await selectOption(page, 'Display', 'Table');
+    const totals = page.getByRole('table', { name: 'Insight totals' });
+    await expect.poll(() => totals.getByRole('button').first().textContent(), { timeout: 15_000 }).toBe(String(users.length));
+    await totals.getByRole('button').first().click();
+    const panel = page.getByRole('region', { name: /^Behind bulk_viewed/ });
+    await expect.poll(() => panel.getByRole('link').count()).toBe(100);
+    await expect.poll(() => panel.getByText('100+ persons').count()).toBe(1);
+    await panel.getByRole('button', { name: 'Show 100 more' }).click();
+    await expect.poll(() => panel.getByRole('link').count()).toBe(200);
+    await panel.getByRole('button', { name: 'Show 100 more' }).click();
+    await expect.poll(() => panel.getByRole('link').count()).toBe(users.length);
+    expect(await panel.getByRole('button', { name: 'Show 100 more' }).count()).toBe(0);
+    // Every person once: the pages neither skip nor repeat anyone.
+    expect((await panel.getByRole('link').allTextContents()).sort()).toEqual(users);
+    await page.getByRole('button', { name: 'Close list' }).click();
+  });
+
   it('filters one series by a company property, leaving the other whole', async () => {
     const { page } = session;
     await page.goto('/insights/trends');

@@ -1,4 +1,6 @@
-// The persons or groups behind a trend point or a funnel step, each linking to its page.
+// The persons or groups behind a trend point or a funnel step, each linking to its page, a page
+// of 100 at a time ("Show more" appends the next).
+import { useState } from 'react';
 import { runQuery } from '../../api.ts';
 import type { ActorsQueryInput } from '../../api-types.ts';
 import { Empty, ErrorState, Loading } from '../../components/states.tsx';
@@ -27,7 +29,22 @@ export function ActorsList({ title, source, onClose }: { title: string; source: 
     (signal) => runQuery<ActorsResponse>({ kind: 'ActorsQuery', source, select: ['actor'], limit: PAGE_SIZE } satisfies ActorsQueryInput, signal),
     [key],
   );
-  const list = (actors.data?.results ?? []).map((row) => row[0] as Actor);
+  // Pages after the first, for this source only.
+  const [more, setMore] = useState<{ key: string; actors: Actor[]; hasMore: boolean } | null>(null);
+  const [moreState, setMoreState] = useState<{ loading: boolean; error: unknown }>({ loading: false, error: null });
+  const extra = more?.key === key ? more : null;
+  const list = [...(actors.data?.results ?? []).map((row) => row[0] as Actor), ...(extra?.actors ?? [])];
+  const hasMore = extra ? extra.hasMore : (actors.data?.hasMore ?? false);
+  const showMore = async () => {
+    setMoreState({ loading: true, error: null });
+    try {
+      const page = await runQuery<ActorsResponse>({ kind: 'ActorsQuery', source, select: ['actor'], limit: PAGE_SIZE, offset: list.length } satisfies ActorsQueryInput);
+      setMore({ key, actors: [...(extra?.actors ?? []), ...page.results.map((row) => row[0] as Actor)], hasMore: page.hasMore });
+      setMoreState({ loading: false, error: null });
+    } catch (error) {
+      setMoreState({ loading: false, error });
+    }
+  };
   const kind = list[0]?.type === 'group' ? groupTypeLabel(groupTypes, list[0].group_type_index, 'plural').toLowerCase() : 'persons';
   return (
     <section className="card insight-actors" aria-label={title}>
@@ -48,7 +65,7 @@ export function ActorsList({ title, source, onClose }: { title: string; source: 
         <>
           <p className="muted">
             {list.length}
-            {actors.data?.hasMore ? '+' : ''} {kind}
+            {hasMore ? '+' : ''} {kind}
           </p>
           <ul className="insight-actor-list">
             {list.map((actor) => (
@@ -58,7 +75,12 @@ export function ActorsList({ title, source, onClose }: { title: string; source: 
               </li>
             ))}
           </ul>
-          {actors.data?.hasMore && <p className="muted">Showing the first {PAGE_SIZE}.</p>}
+          {moreState.error ? <ErrorState error={moreState.error} retry={showMore} /> : null}
+          {hasMore && (
+            <button type="button" onClick={showMore} disabled={moreState.loading}>
+              {moreState.loading ? 'Loading…' : `Show ${PAGE_SIZE} more`}
+            </button>
+          )}
         </>
       )}
     </section>
