@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { TestServer } from '../test/support/server.js';
 import { formatInt, type ResultRow } from './report.js';
-import { readProcessCpuSeconds, readProcessMemory, readProcessRunQueueWaitSeconds, sampleRss } from './server-process.js';
+import { readMainThreadCpuSeconds, readProcessCpuSeconds, readProcessMemory, readProcessRunQueueWaitSeconds, sampleRss } from './server-process.js';
 import { post } from './http-post.js';
 import { postRequestBytes, RawHttpConnection } from './raw-http-client.js';
 import { rng } from './random.js';
@@ -239,6 +239,8 @@ export interface FlagsResult {
   readonly enabledPerResponse: number;
   readonly responseBytes: number;
   readonly serverCpuSeconds: number;
+  /** Of which the main thread's (HTTP and the store; /flags evaluation runs on its own thread). */
+  readonly mainThreadCpuSeconds: number;
   readonly serverRunQueueWaitSeconds: number;
   readonly clientCpuSeconds: number;
   readonly serverRssPeak: number;
@@ -314,6 +316,7 @@ export async function runFlagsBench(server: TestServer, options: FlagsBenchOptio
   await new Promise((r) => setTimeout(r, options.warmupSeconds * 1000));
   const rss = sampleRss(server.pid);
   const serverCpuBefore = readProcessCpuSeconds(server.pid) ?? 0;
+  const mainThreadCpuBefore = readMainThreadCpuSeconds(server.pid) ?? 0;
   const serverWaitBefore = readProcessRunQueueWaitSeconds(server.pid) ?? 0;
   const clientCpuBefore = process.cpuUsage();
   const started = performance.now();
@@ -323,6 +326,7 @@ export async function runFlagsBench(server: TestServer, options: FlagsBenchOptio
   const seconds = (performance.now() - started) / 1000;
   const clientCpu = process.cpuUsage(clientCpuBefore);
   const serverCpuAfter = readProcessCpuSeconds(server.pid) ?? serverCpuBefore;
+  const mainThreadCpuAfter = readMainThreadCpuSeconds(server.pid) ?? mainThreadCpuBefore;
   const serverWaitAfter = readProcessRunQueueWaitSeconds(server.pid) ?? serverWaitBefore;
   const sampledPeak = rss.stop();
   await running;
@@ -345,6 +349,7 @@ export async function runFlagsBench(server: TestServer, options: FlagsBenchOptio
     enabledPerResponse: probeEnabled / probes,
     responseBytes: ok > 0 ? responseBytes / ok : 0,
     serverCpuSeconds: serverCpuAfter - serverCpuBefore,
+    mainThreadCpuSeconds: mainThreadCpuAfter - mainThreadCpuBefore,
     serverRunQueueWaitSeconds: Math.max(0, serverWaitAfter - serverWaitBefore),
     clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6,
     serverRssPeak: Math.max(memory?.peakRss ?? 0, sampledPeak),
@@ -415,6 +420,7 @@ export function flagsRows(r: FlagsResult, options: FlagsBenchOptions): ResultRow
   for (const [key, e] of Object.entries(r.errors)) rows.push(row(`  ${key}`, `${formatInt(e.count)} e.g. ${e.example.replace(/\s+/g, ' ')}`));
   rows.push(
     row('server CPU', `${r.serverCpuSeconds.toFixed(1)} s (${((r.serverCpuSeconds / r.seconds) * 100).toFixed(0)}% of one core; ${r.ok > 0 ? ((r.serverCpuSeconds / r.ok) * 1000).toFixed(2) : '-'} ms per request)`),
+    row('  of which the main thread', `${r.mainThreadCpuSeconds.toFixed(1)} s (${((r.mainThreadCpuSeconds / r.seconds) * 100).toFixed(0)}% of one core: near 100% means it is the limit)`),
     row('server threads waiting for a CPU', `${r.serverRunQueueWaitSeconds.toFixed(1)} s (run queue; high = machine busy)`),
     row('bench client CPU', `${r.clientCpuSeconds.toFixed(1)} s (shares the machine with the server)`),
     row('server RSS peak / at end', `${mib(r.serverRssPeak)} / ${mib(r.serverRssEnd)}`),

@@ -27,9 +27,18 @@ export function readProcessMemory(pid: number): ProcessMemory | undefined {
 
 /** User + system CPU seconds a process has used so far (Linux /proc, 100 ticks per second). */
 export function readProcessCpuSeconds(pid: number): number | undefined {
+  return cpuSecondsOf(`/proc/${pid}/stat`);
+}
+
+/** The same for the process's main thread alone (its thread id is the process id). */
+export function readMainThreadCpuSeconds(pid: number): number | undefined {
+  return cpuSecondsOf(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function cpuSecondsOf(statFile: string): number | undefined {
   let text: string;
   try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    text = fs.readFileSync(statFile, 'utf8');
   } catch {
     return undefined;
   }
