@@ -85,6 +85,22 @@ describe('saved insights API', () => {
       [{ name: 'x', query: { ...funnelsQuery, funnelsFilter: { funnelOrderType: 'sideways' } } }, 'query.funnelsFilter.funnelOrderType'],
       [{ name: 'x', query: { ...funnelsQuery, aggregation_group_type_index: 9 } }, 'query.aggregation_group_type_index'],
       [{ name: 'x', query: { ...trendsQuery, series: [{ event: 'a', math: 'unique_group', math_group_type_index: 7 }] } }, 'query.series.0.math_group_type_index'],
+      // Wherever an index sits: in a nested AND/OR group, in a funnel exclusion's filters.
+      [
+        { name: 'x', query: { ...trendsQuery, properties: { type: 'OR', values: [{ type: 'AND', values: [{ key: 'plan', value: 'pro', type: 'group', group_type_index: 5 }] }] } } },
+        'query.properties.values.0.values.0.group_type_index',
+      ],
+      [
+        {
+          name: 'x',
+          query: {
+            ...funnelsQuery,
+            series: [{ event: 'a' }, { event: 'b' }],
+            funnelsFilter: { exclusions: [{ event: 'c', funnelFromStep: 0, funnelToStep: 1, properties: [{ key: 'plan', value: 'pro', type: 'group', group_type_index: 6 }] }] },
+          },
+        },
+        'query.funnelsFilter.exclusions.0.properties.0.group_type_index',
+      ],
     ];
     for (const [body, attr] of cases) {
       const res = await create(body);

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { HttpError } from '../errors.js';
 import { funnelsQuerySchema } from '../query/funnels.js';
 import { trendsQuerySchema } from '../query/query-schema.js';
+import { walkQuery } from '../query/query-walk.js';
 import type { StoredDocument, Store } from '../store/store.js';
 import type { Auth } from './auth.js';
 import { parseInput, projectPrefixes } from './validate.js';
@@ -33,19 +34,17 @@ const nameSchema = z
 const createSchema = z.object({ name: nameSchema, query: insightQuerySchema });
 const updateSchema = z.object({ name: nameSchema.optional(), query: insightQuerySchema.optional() });
 
-/** Every group type index a query names, with the field naming it, to check against the limit. */
+/**
+ * Every group type index a query names (group_type_index, math_, breakdown_ and
+ * aggregation_group_type_index, wherever they sit), with the field naming it.
+ */
 function groupTypeIndexes(query: InsightQuery): [number, string][] {
   const found: [number, string][] = [];
-  const add = (value: number | null | undefined, attr: string) => {
-    if (value !== null && value !== undefined) found.push([value, attr]);
-  };
-  query.series.forEach((node, i) => {
-    add(node.math_group_type_index, `query.series.${i}.math_group_type_index`);
-    node.properties?.forEach((p, j) => add(p.group_type_index, `query.series.${i}.properties.${j}.group_type_index`));
+  walkQuery(query, (node, attr) => {
+    for (const [key, value] of Object.entries(node)) {
+      if (key.endsWith('group_type_index') && typeof value === 'number') found.push([value, `query.${attr === '' ? '' : `${attr}.`}${key}`]);
+    }
   });
-  if (Array.isArray(query.properties)) query.properties.forEach((p, j) => add(p.group_type_index, `query.properties.${j}.group_type_index`));
-  add(query.breakdownFilter?.breakdown_group_type_index, 'query.breakdownFilter.breakdown_group_type_index');
-  if (query.kind === 'FunnelsQuery') add(query.aggregation_group_type_index, 'query.aggregation_group_type_index');
   return found;
 }
 

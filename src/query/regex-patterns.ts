@@ -5,25 +5,20 @@
 // (RE2 takes "(?i)", JavaScript does not; JavaScript takes "(?=", RE2 does not).
 import { HttpError } from '../errors.js';
 import type { Store } from '../store/store.js';
+import { walkQuery } from './query-walk.js';
 import { sql } from './sql.js';
 
 const REGEX_OPERATORS: ReadonlySet<unknown> = new Set(['regex', 'not_regex']);
 
 /** Every regex filter value in a parsed query, with the attribute path it came from. */
-export function regexPatterns(query: unknown, path = ''): { pattern: string; attr: string }[] {
-  if (query === null || typeof query !== 'object') return [];
+export function regexPatterns(query: unknown): { pattern: string; attr: string }[] {
   const found: { pattern: string; attr: string }[] = [];
-  const at = (key: string | number) => (path === '' ? String(key) : `${path}.${key}`);
-  if (Array.isArray(query)) {
-    query.forEach((item, i) => found.push(...regexPatterns(item, at(i))));
-    return found;
-  }
-  const node = query as Record<string, unknown>;
-  if (REGEX_OPERATORS.has(node.operator) && node.value !== null && node.value !== undefined) {
-    const values = Array.isArray(node.value) ? node.value : [node.value];
-    values.forEach((value, i) => found.push({ pattern: String(value), attr: Array.isArray(node.value) ? `${at('value')}.${i}` : at('value') }));
-  }
-  for (const [key, value] of Object.entries(node)) if (key !== 'value') found.push(...regexPatterns(value, at(key)));
+  walkQuery(query, (node, attr) => {
+    if (!REGEX_OPERATORS.has(node.operator) || node.value === null || node.value === undefined) return;
+    const valueAttr = attr === '' ? 'value' : `${attr}.value`;
+    if (Array.isArray(node.value)) node.value.forEach((value, i) => found.push({ pattern: String(value), attr: `${valueAttr}.${i}` }));
+    else found.push({ pattern: String(node.value), attr: valueAttr });
+  });
   return found;
 }
 
