@@ -480,6 +480,40 @@ describe('funnels', () => {
     expect(JSON.parse(new URL(page.url()).searchParams.get('q') ?? '{}').funnelsFilter?.exclusions).toBeUndefined();
   });
 
+  it('attributes a company funnel broken down by person email to the first touch, or to one step', async () => {
+    const { page } = session;
+    const steps = FUNNEL.slice(0, 2);
+    const query = {
+      kind: 'FunnelsQuery',
+      series: steps.map((event) => ({ kind: 'EventsNode', event })),
+      aggregation_group_type_index: 0,
+      dateRange: { date_from: '-30d' },
+      breakdownFilter: { breakdown: 'email', breakdown_type: 'person' },
+    };
+    await page.goto(`/insights/funnels?q=${encodeURIComponent(JSON.stringify(query))}`);
+    // Per company that converted: who did its first step 1, and who did its step 2 after that.
+    const email = (user: string) => user.replace('@', '@example.');
+    const conversions: { first: string; second: string }[] = [];
+    for (const company of Object.keys(COMPANIES)) {
+      const events = EVENTS.filter((e) => e.company === company).sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime());
+      const first = events.find((e) => e.event === steps[0]);
+      const second = first && events.find((e) => e.event === steps[1] && e.timestamp > first.timestamp);
+      if (first && second) conversions.push({ first: email(first.user), second: email(second.user) });
+    }
+    // The seeded data makes the choice matter: different people do the two steps.
+    expect(conversions.length).toBeGreaterThan(1);
+    expect(conversions.every((c) => c.first !== c.second)).toBe(true);
+    const stepTwo = (label: string) => page.getByRole('table', { name: `Funnel steps: ${label}` }).getByRole('button', { name: /^Step 2 converted: / });
+    for (const c of conversions) await expect.poll(() => stepTwo(c.first).textContent(), { timeout: 15_000 }).toBe('1');
+
+    await selectOption(page, 'Breakdown attribution', 'One step');
+    await selectOption(page, 'Attribution step', 'Step 2');
+    for (const c of conversions) await expect.poll(() => stepTwo(c.second).textContent(), { timeout: 15_000 }).toBe('1');
+    expect(await page.getByRole('table', { name: `Funnel steps: ${conversions[0].first}` }).count()).toBe(0);
+    const sent = JSON.parse(new URL(page.url()).searchParams.get('q') ?? '{}');
+    expect([sent.funnelsFilter.breakdownAttributionType, sent.funnelsFilter.breakdownAttributionValue]).toEqual(['step', 1]);
+  });
+
   it('filters one step by a company property', async () => {
     const { page } = session;
     const query = { kind: 'FunnelsQuery', series: FUNNEL.map((event) => ({ kind: 'EventsNode', event })), aggregation_group_type_index: 0, dateRange: { date_from: '-30d' } };

@@ -17,6 +17,7 @@ type FunnelsFilter = NonNullable<FunnelsQueryInput['funnelsFilter']>;
 type WindowUnit = NonNullable<FunnelsFilter['funnelWindowIntervalUnit']>;
 type OrderType = NonNullable<FunnelsFilter['funnelOrderType']>;
 type Exclusion = NonNullable<FunnelsFilter['exclusions']>[number];
+type Attribution = NonNullable<FunnelsFilter['breakdownAttributionType']>;
 
 const defaultFunnel = (): FunnelsQueryInput => ({
   kind: 'FunnelsQuery',
@@ -33,6 +34,13 @@ const ORDERS: [OrderType, string][] = [
   ['ordered', 'Sequential'],
   ['strict', 'Strict (no other events between steps)'],
   ['unordered', 'Any order'],
+];
+// Which breakdown value a funnel attempt counts under, as PostHog names them.
+const ATTRIBUTIONS: [Attribution, string][] = [
+  ['first_touch', 'First touchpoint'],
+  ['last_touch', 'Last touchpoint'],
+  ['all_events', 'All events'],
+  ['step', 'One step'],
 ];
 const MAX_STEPS = 20;
 const MAX_EXCLUSIONS = 10;
@@ -126,6 +134,22 @@ export function Funnels(_props: Record<string, string>) {
           )}
           <div className="row">
             <BreakdownPicker value={query.breakdownFilter} onChange={(breakdownFilter) => update({ breakdownFilter })} />
+            {query.breakdownFilter?.breakdown !== null && query.breakdownFilter?.breakdown !== undefined && (
+              <ChoiceSelect
+                label="Breakdown attribution"
+                value={filter.breakdownAttributionType ?? 'first_touch'}
+                choices={ATTRIBUTIONS}
+                onChange={(type: Attribution) => updateFilter({ breakdownAttributionType: type, breakdownAttributionValue: type === 'step' ? 0 : null })}
+              />
+            )}
+            {query.breakdownFilter?.breakdown !== null && query.breakdownFilter?.breakdown !== undefined && filter.breakdownAttributionType === 'step' && (
+              <ChoiceSelect
+                label="Attribution step"
+                value={String(Math.min(filter.breakdownAttributionValue ?? 0, query.series.length - 1))}
+                choices={query.series.map((_, i) => [String(i), `Step ${i + 1}`] as const)}
+                onChange={(step) => updateFilter({ breakdownAttributionValue: Number(step) })}
+              />
+            )}
             <DateRangePicker value={query.dateRange} onChange={(dateRange) => update({ dateRange })} />
           </div>
         </section>
