@@ -268,6 +268,18 @@ describe('trends', () => {
     for (const [company, count] of perCompany) {
       await expect.poll(() => totals.getByRole('button', { name: new RegExp(`^${nameOf(company)}: `) }).textContent(), { timeout: 15_000 }).toBe(String(count));
     }
+    // The same totals as a pie, a slice per company, with the table under it.
+    await selectOption(page, 'Display', 'Pie chart');
+    const pie = page.getByRole('img', { name: /^Pie chart\. / });
+    const expectedSummary = [...perCompany].map(([company, count]) => `${nameOf(company)}: ${count}`);
+    await expect.poll(async () => ((await pie.getAttribute('aria-label')) ?? '').replace(/^Pie chart\. /, '').split('; ').sort()).toEqual(expectedSummary.sort());
+    await totals.getByRole('button', { name: new RegExp(`^${nameOf('acme')}: `) }).click();
+    // The series counts events, so the persons behind acme's slice are those who viewed a page.
+    const acmeViewers = [...new Set(EVENTS.filter((e) => e.event === 'page_viewed' && e.company === 'acme').map((e) => e.user.replace('@', '@example.')))].sort();
+    expect(await listedActors(page, new RegExp(`^Behind ${nameOf('acme')}`))).toEqual(acmeViewers);
+    await screenshot(page, 'insights-trends-pie');
+    await page.getByRole('button', { name: 'Close list' }).click();
+    await selectOption(page, 'Display', 'Table');
 
     await selectOption(page, 'Breakdown', 'No breakdown');
     await page.getByRole('button', { name: 'Add filter' }).click();

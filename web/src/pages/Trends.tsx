@@ -23,6 +23,7 @@ const DISPLAYS: [TrendsDisplay, string][] = [
   ['ActionsLineGraph', 'Line chart'],
   ['ActionsBar', 'Bar chart'],
   ['ActionsTable', 'Table'],
+  ['ActionsPie', 'Pie chart'],
   ['BoldNumber', 'Big number'],
 ];
 

@@ -1,5 +1,5 @@
 // A trends insight's answer as a line or bar chart (with a table of its values), a table of
-// totals, or one big number. Every value opens the list of actors behind it.
+// totals, a pie of the totals, or one big number. Every value opens the list of actors behind it.
 import { useEffect, useMemo, useState } from 'react';
 import { runQuery } from '../../api.ts';
 import type { ActorsQueryInput, TrendsQueryInput } from '../../api-types.ts';
@@ -9,8 +9,8 @@ import { useApi } from '../../use-api.ts';
 import { ActorsList } from './ActorsList.tsx';
 import type { TrendSeries } from './types.ts';
 
-export type TrendsDisplay = 'ActionsLineGraph' | 'ActionsBar' | 'ActionsTable' | 'BoldNumber';
-export const TOTAL_DISPLAYS = new Set<string>(['ActionsTable', 'BoldNumber']);
+export type TrendsDisplay = 'ActionsLineGraph' | 'ActionsBar' | 'ActionsTable' | 'ActionsPie' | 'BoldNumber';
+export const TOTAL_DISPLAYS = new Set<string>(['ActionsTable', 'ActionsPie', 'BoldNumber']);
 
 interface Point {
   readonly series: TrendSeries;
@@ -55,7 +55,8 @@ export function TrendsResults({ query }: { query: TrendsQueryInput }) {
       {display === 'BoldNumber' && previousOf(results, results[0]) && (
         <BigNumber series={previousOf(results, results[0])!} onOpen={() => setPoint({ series: previousOf(results, results[0])!, dayIndex: null })} />
       )}
-      {display === 'ActionsTable' && <TotalsTable results={results} onOpen={(series) => setPoint({ series, dayIndex: null })} />}
+      {display === 'ActionsPie' && <TotalsPie results={results} onOpen={(series) => setPoint({ series, dayIndex: null })} />}
+      {(display === 'ActionsTable' || display === 'ActionsPie') && <TotalsTable results={results} onOpen={(series) => setPoint({ series, dayIndex: null })} />}
       {(display === 'ActionsLineGraph' || display === 'ActionsBar') && (
         <>
           <TrendsChart results={results} bar={display === 'ActionsBar'} onPoint={(p) => setPoint(p)} />
@@ -156,6 +157,33 @@ function ValuesTable({ results, onOpen }: { results: TrendSeries[]; onOpen: (p: 
           ))}
         </tbody>
       </table>
+    </div>
+  );
+}
+
+/** A slice per series (or breakdown value) with its total; the table below has the same values. */
+function TotalsPie({ results, onOpen }: { results: TrendSeries[]; onOpen: (s: TrendSeries) => void }) {
+  const option = useMemo<ChartOption>(
+    () => ({
+      tooltip: { trigger: 'item' },
+      legend: { type: 'scroll', bottom: 0 },
+      series: [
+        {
+          type: 'pie',
+          radius: ['35%', '70%'],
+          top: 0,
+          bottom: 32,
+          data: results.map((s) => ({ name: seriesLabel(s), value: s.aggregated_value ?? s.count })),
+          label: { formatter: '{b}: {c}' },
+        },
+      ],
+    }),
+    [results],
+  );
+  const summary = results.map((s) => `${seriesLabel(s)}: ${formatNumber(s.aggregated_value ?? s.count)}`).join('; ');
+  return (
+    <div className="card">
+      <Chart option={option} label={`Pie chart. ${summary}`} onPointClick={({ dataIndex }) => results[dataIndex] && onOpen(results[dataIndex])} />
     </div>
   );
 }
