@@ -308,6 +308,36 @@ describe('trends', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  it('filters with AND/OR groups: any group, then all groups', async () => {
+    const { page } = session;
+    await page.goto('/insights/trends');
+    await selectOption(page, 'Series 1 event', 'page_viewed');
+    await selectOption(page, 'Display', 'Table');
+    await page.getByRole('button', { name: 'Use filter groups (AND / OR)' }).click();
+    const fill = async (group: number, property: string, value: string) => {
+      await page.getByRole('button', { name: `Add filter to group ${group}` }).click();
+      await selectOption(page, `Group ${group} filter 1 applies to`, 'Company property');
+      await selectOption(page, `Group ${group} filter 1 property`, property);
+      await page.getByLabel(`Group ${group} filter 1 value`, { exact: true }).fill(value);
+      await page.getByLabel(`Group ${group} filter 1 value`, { exact: true }).press('Enter');
+    };
+    await fill(1, 'plan', 'pro');
+    await page.getByRole('button', { name: 'Add filter group' }).click();
+    await fill(2, 'name', nameOf('initech'));
+    await selectOption(page, 'Match', 'Any group');
+    // Acme is the pro company; Initech is named: page views of either.
+    const views = EVENTS.filter((e) => e.event === 'page_viewed' && (e.company === 'acme' || e.company === 'initech')).length;
+    const totals = page.getByRole('table', { name: 'Insight totals' });
+    await expect.poll(() => totals.getByRole('button').first().textContent(), { timeout: 15_000 }).toBe(String(views));
+    const sent = JSON.parse(new URL(page.url()).searchParams.get('q') ?? '{}');
+    expect(sent.properties.type).toBe('OR');
+    expect(sent.properties.values.map((g: { values: { key: string; value: string }[] }) => g.values.map((f) => [f.key, f.value]))).toEqual([[['plan', 'pro']], [['name', nameOf('initech')]]]);
+    await screenshot(page, 'insights-filter-groups');
+    // No company is both.
+    await selectOption(page, 'Match', 'All groups');
+    await page.getByText('No matching events').waitFor();
+  });
+
   it('lists the persons behind a point when counting unique users, linking to their pages', async () => {
     const { page } = session;
     await page.goto('/insights/trends');

@@ -6,6 +6,7 @@ import { groupTypeLabel, useProject } from '../project-context.tsx';
 import { BreakdownPicker, ChoiceSelect, DateRangePicker, uniqueGroupsLabel } from './insights/controls.tsx';
 import { FunnelResults } from './insights/FunnelResults.tsx';
 import { EventSelect } from './insights/pickers.tsx';
+import { allFilters, InsightFilters } from './insights/FilterGroups.tsx';
 import { PropertyFilters } from './insights/PropertyFilters.tsx';
 import { SaveInsight } from './insights/SaveInsight.tsx';
 import { nodeFiltersIncomplete } from './insights/SeriesEditor.tsx';
@@ -66,11 +67,10 @@ export function Funnels(_props: Record<string, string>) {
   const updateFilter = (patch: Partial<FunnelsFilter>) => update({ funnelsFilter: { ...filter, ...patch } });
   const aggregation = query.aggregation_group_type_index;
   const actorsLabel = aggregation === null || aggregation === undefined ? 'persons' : groupTypeLabel(groupTypes, aggregation, 'plural').toLowerCase();
-  const filters: FilterInput[] | null = Array.isArray(query.properties) ? query.properties : query.properties ? null : [];
   const order = filter.funnelOrderType ?? 'ordered';
   const exclusions = fittedExclusions(filter.exclusions, query.series.length, order);
   const exclusionsReady = exclusions.every((x) => x.event);
-  const filtersReady = query.series.every((s) => s.event !== undefined) && (filters ?? []).every((f) => f.key) && !nodeFiltersIncomplete(query.series);
+  const filtersReady = query.series.every((s) => s.event !== undefined) && allFilters(query.properties).every((f) => f.key) && !nodeFiltersIncomplete(query.series);
   // What runs (and is saved): the exclusions as fitted to the current steps.
   const runnable: FunnelsQueryInput = filter.exclusions ? { ...query, funnelsFilter: { ...filter, exclusions } } : query;
 
@@ -127,11 +127,7 @@ export function Funnels(_props: Record<string, string>) {
             </label>
             <ChoiceSelect label="Step order" value={filter.funnelOrderType ?? 'ordered'} choices={ORDERS} onChange={(funnelOrderType: OrderType) => updateFilter({ funnelOrderType })} />
           </div>
-          {filters ? (
-            <PropertyFilters label="Filters" filters={filters} onChange={(properties) => update({ properties })} />
-          ) : (
-            <p className="muted">This funnel has grouped (AND/OR) filters, kept as they are.</p>
-          )}
+          <InsightFilters properties={query.properties} onChange={(properties) => update({ properties })} />
           <div className="row">
             <BreakdownPicker value={query.breakdownFilter} onChange={(breakdownFilter) => update({ breakdownFilter })} />
             {query.breakdownFilter?.breakdown !== null && query.breakdownFilter?.breakdown !== undefined && (

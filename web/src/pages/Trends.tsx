@@ -3,7 +3,7 @@
 import type { TrendsQueryInput } from '../api-types.ts';
 import { ErrorState } from '../components/states.tsx';
 import { BreakdownPicker, ChoiceSelect, DateRangePicker } from './insights/controls.tsx';
-import { PropertyFilters } from './insights/PropertyFilters.tsx';
+import { allFilters, InsightFilters } from './insights/FilterGroups.tsx';
 import { SaveInsight } from './insights/SaveInsight.tsx';
 import { nodeFiltersIncomplete, SeriesEditor, seriesIncomplete, seriesName } from './insights/SeriesEditor.tsx';
 import { TOTAL_DISPLAYS, TrendsResults, type TrendsDisplay } from './insights/TrendsResults.tsx';
@@ -27,9 +27,6 @@ const DISPLAYS: [TrendsDisplay, string][] = [
   ['BoldNumber', 'Big number'],
 ];
 
-/** Filters the page edits: the top-level list (a nested AND/OR group from the API is left as is). */
-const flatFilters = (properties: TrendsQueryInput['properties']): FilterInput[] | null => (Array.isArray(properties) ? properties : properties ? null : []);
-
 export function Trends(_props: Record<string, string>) {
   const { query, setQuery, insightId, invalidUrl } = useUrlQuery<TrendsQueryInput>('TrendsQuery', defaultTrends);
   const update = (patch: Partial<TrendsQueryInput>) => setQuery({ ...query, ...patch });
@@ -38,8 +35,7 @@ export function Trends(_props: Record<string, string>) {
     setQuery(on ? { ...rest, compareFilter: { compare: true } } : rest);
   };
   const display = (query.trendsFilter?.display ?? 'ActionsLineGraph') as TrendsDisplay;
-  const filters = flatFilters(query.properties);
-  const incompleteFilter = (filters ?? []).some((f) => !f.key) || nodeFiltersIncomplete(query.series);
+  const incompleteFilter = allFilters(query.properties).some((f) => !f.key) || nodeFiltersIncomplete(query.series);
   return (
     <div className="page insight-page">
       <h1>Trends</h1>
@@ -48,11 +44,7 @@ export function Trends(_props: Record<string, string>) {
       <div className="insight-layout">
         <section className="card stack insight-editor" aria-label="Trend settings">
           <SeriesEditor series={query.series} onChange={(series) => update({ series })} />
-          {filters ? (
-            <PropertyFilters label="Filters" filters={filters} onChange={(properties) => update({ properties })} />
-          ) : (
-            <p className="muted">This insight has grouped (AND/OR) filters, kept as they are.</p>
-          )}
+          <InsightFilters properties={query.properties} onChange={(properties) => update({ properties })} />
           <BreakdownPicker value={query.breakdownFilter} onChange={(breakdownFilter) => update({ breakdownFilter })} />
           <div className="row">
             <label>
