@@ -66,6 +66,7 @@ export function Funnels(_props: Record<string, string>) {
   const filter = query.funnelsFilter ?? {};
   const updateFilter = (patch: Partial<FunnelsFilter>) => update({ funnelsFilter: { ...filter, ...patch } });
   const aggregation = query.aggregation_group_type_index;
+  const hasBreakdown = query.breakdownFilter?.breakdown !== null && query.breakdownFilter?.breakdown !== undefined;
   const actorsLabel = aggregation === null || aggregation === undefined ? 'persons' : groupTypeLabel(groupTypes, aggregation, 'plural').toLowerCase();
   const order = filter.funnelOrderType ?? 'ordered';
   const exclusions = fittedExclusions(filter.exclusions, query.series.length, order);
@@ -130,7 +131,7 @@ export function Funnels(_props: Record<string, string>) {
           <InsightFilters properties={query.properties} onChange={(properties) => update({ properties })} />
           <div className="row">
             <BreakdownPicker value={query.breakdownFilter} onChange={(breakdownFilter) => update({ breakdownFilter })} />
-            {query.breakdownFilter?.breakdown !== null && query.breakdownFilter?.breakdown !== undefined && (
+            {hasBreakdown && (
               <ChoiceSelect
                 label="Breakdown attribution"
                 value={filter.breakdownAttributionType ?? 'first_touch'}
@@ -138,7 +139,7 @@ export function Funnels(_props: Record<string, string>) {
                 onChange={(type: Attribution) => updateFilter({ breakdownAttributionType: type, breakdownAttributionValue: type === 'step' ? 0 : null })}
               />
             )}
-            {query.breakdownFilter?.breakdown !== null && query.breakdownFilter?.breakdown !== undefined && filter.breakdownAttributionType === 'step' && (
+            {hasBreakdown && filter.breakdownAttributionType === 'step' && (
               <ChoiceSelect
                 label="Attribution step"
                 value={String(Math.min(filter.breakdownAttributionValue ?? 0, query.series.length - 1))}

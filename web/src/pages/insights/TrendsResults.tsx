@@ -21,6 +21,9 @@ interface Point {
 export const seriesLabel = (s: TrendSeries) =>
   s.compare_label === 'previous' ? `${s.label} (previous period)` : s.compare_label === 'current' ? `${s.label} (current period)` : s.label;
 
+/** A series' total over the range: the aggregated value of total-value displays, else the sum of its points. */
+const seriesTotal = (s: TrendSeries) => s.aggregated_value ?? s.count;
+
 const formatNumber = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en-US') : n.toLocaleString('en-US', { maximumFractionDigits: 2 }));
 
 export function TrendsResults({ query }: { query: TrendsQueryInput }) {
@@ -34,8 +37,7 @@ export function TrendsResults({ query }: { query: TrendsQueryInput }) {
   if (trends.loading && !trends.data) return <Loading label="Calculating…" />;
   if (trends.error) return <ErrorState error={trends.error} retry={trends.reload} />;
   const results = trends.data?.results ?? [];
-  const total = (s: TrendSeries) => s.aggregated_value ?? s.count;
-  if (results.length === 0 || results.every((s) => total(s) === 0)) {
+  if (results.length === 0 || results.every((s) => seriesTotal(s) === 0)) {
     return <Empty title="No matching events">Nothing matches this insight in the date range. Try another event, filter or range.</Empty>;
   }
 
@@ -83,7 +85,7 @@ function PreviousPeriodNote({ results }: { results: readonly TrendSeries[] }) {
 }
 
 function BigNumber({ series, onOpen }: { series: TrendSeries; onOpen: () => void }) {
-  const value = series.aggregated_value ?? series.count;
+  const value = seriesTotal(series);
   return (
     <div className="card insight-big-number">
       <button type="button" className="big-number link" aria-label={`${seriesLabel(series)}: ${formatNumber(value)}, show who`} onClick={onOpen}>
@@ -118,7 +120,7 @@ function TotalsTable({ results, onOpen }: { results: TrendSeries[]; onOpen: (s: 
             <tr key={i}>
               <th scope="row">{seriesLabel(s)}</th>
               <td className="num">
-                <ShowWhoButton what={seriesLabel(s)} value={s.aggregated_value ?? s.count} onClick={() => onOpen(s)} />
+                <ShowWhoButton what={seriesLabel(s)} value={seriesTotal(s)} onClick={() => onOpen(s)} />
               </td>
             </tr>
           ))}
@@ -173,14 +175,14 @@ function TotalsPie({ results, onOpen }: { results: TrendSeries[]; onOpen: (s: Tr
           radius: ['35%', '70%'],
           top: 0,
           bottom: 32,
-          data: results.map((s) => ({ name: seriesLabel(s), value: s.aggregated_value ?? s.count })),
+          data: results.map((s) => ({ name: seriesLabel(s), value: seriesTotal(s) })),
           label: { formatter: '{b}: {c}' },
         },
       ],
     }),
     [results],
   );
-  const summary = results.map((s) => `${seriesLabel(s)}: ${formatNumber(s.aggregated_value ?? s.count)}`).join('; ');
+  const summary = results.map((s) => `${seriesLabel(s)}: ${formatNumber(seriesTotal(s))}`).join('; ');
   return (
     <div className="card">
       <Chart option={option} label={`Pie chart. ${summary}`} onPointClick={({ dataIndex }) => results[dataIndex] && onOpen(results[dataIndex])} />
