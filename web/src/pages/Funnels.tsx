@@ -30,7 +30,7 @@ const defaultFunnel = (): FunnelsQueryInput => ({
   funnelsFilter: { funnelWindowInterval: 14, funnelWindowIntervalUnit: 'day', funnelOrderType: 'ordered' },
 });
 
-const UNITS: WindowUnit[] = ['second', 'minute', 'hour', 'day', 'week', 'month'];
+const UNITS: [WindowUnit, string][] = (['second', 'minute', 'hour', 'day', 'week', 'month'] as const).map((u) => [u, `${u}s`]);
 const ORDERS: [OrderType, string][] = [
   ['ordered', 'Sequential'],
   ['strict', 'Strict (no other events between steps)'],
@@ -116,16 +116,7 @@ export function Funnels(_props: Record<string, string>) {
                 }}
               />
             </label>
-            <label>
-              Window unit
-              <select aria-label="Window unit" value={filter.funnelWindowIntervalUnit ?? 'day'} onChange={(e) => updateFilter({ funnelWindowIntervalUnit: e.target.value as WindowUnit })}>
-                {UNITS.map((u) => (
-                  <option key={u} value={u}>
-                    {`${u}s`}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <ChoiceSelect label="Window unit" value={filter.funnelWindowIntervalUnit ?? 'day'} choices={UNITS} onChange={(funnelWindowIntervalUnit: WindowUnit) => updateFilter({ funnelWindowIntervalUnit })} />
             <ChoiceSelect label="Step order" value={filter.funnelOrderType ?? 'ordered'} choices={ORDERS} onChange={(funnelOrderType: OrderType) => updateFilter({ funnelOrderType })} />
           </div>
           <InsightFilters properties={query.properties} onChange={(properties) => update({ properties })} />

@@ -19,6 +19,14 @@ const defaultTrends = (): TrendsQueryInput => ({
   trendsFilter: { display: 'ActionsLineGraph' },
 });
 
+type Interval = NonNullable<TrendsQueryInput['interval']>;
+const INTERVALS: [Interval, string][] = [
+  ['hour', 'Hour'],
+  ['day', 'Day'],
+  ['week', 'Week'],
+  ['month', 'Month'],
+];
+
 const DISPLAYS: [TrendsDisplay, string][] = [
   ['ActionsLineGraph', 'Line chart'],
   ['ActionsBar', 'Bar chart'],
@@ -47,15 +55,7 @@ export function Trends(_props: Record<string, string>) {
           <InsightFilters properties={query.properties} onChange={(properties) => update({ properties })} />
           <BreakdownPicker value={query.breakdownFilter} onChange={(breakdownFilter) => update({ breakdownFilter })} />
           <div className="row">
-            <label>
-              Interval
-              <select aria-label="Interval" value={query.interval ?? 'day'} onChange={(e) => update({ interval: e.target.value as TrendsQueryInput['interval'] })}>
-                <option value="hour">Hour</option>
-                <option value="day">Day</option>
-                <option value="week">Week</option>
-                <option value="month">Month</option>
-              </select>
-            </label>
+            <ChoiceSelect label="Interval" value={query.interval ?? 'day'} choices={INTERVALS} onChange={(interval) => update({ interval })} />
             <DateRangePicker value={query.dateRange} onChange={(dateRange) => update({ dateRange })} />
             <ChoiceSelect label="Display" value={display} choices={DISPLAYS} onChange={(next) => update({ trendsFilter: { ...query.trendsFilter, display: next } })} />
             <label className="insight-check">
