@@ -21,6 +21,11 @@ import { IngestQueue } from './ingest/ingest-queue.js';
 import type { Store } from './store/store.js';
 import { registerWebApp } from './web/serve-app.js';
 
+/** Paths the SDKs call from browsers: capture, flags, remote config (PostHog's public endpoints). */
+const SDK_PATH = /^\/(?:e|i\/v0\/e|capture|track|engage|batch|flags|decide|array\/[^/]+\/config(?:\.js)?)\/?(?:[?#]|$)/;
+
+export const isSdkPath = (url: string): boolean => SDK_PATH.test(url);
+
 export interface Server {
   readonly app: FastifyInstance;
   readonly queue: IngestQueue;
@@ -66,8 +71,15 @@ export async function buildServer(config: Config, store: Store): Promise<Server>
   const auth = new Auth(store, { users, projectIds: () => queue.projectIds() });
   await app.register(fastifyCookie);
 
-  // Permissive CORS, as PostHog: SDKs and proxies send credentials and odd headers.
+  // CORS. The SDK endpoints are permissive, as PostHog's: browsers on any site send events and
+  // ask for flags, with credentials and odd headers. Everything else (private API, web app) is
+  // same-origin only: a page on another origin gets no CORS headers at all, so it can neither
+  // read the private API with the session cookie nor pass a preflight.
   app.addHook('onRequest', async (req, reply) => {
+    if (!isSdkPath(req.url)) {
+      if (req.method === 'OPTIONS') return reply.code(204).send();
+      return;
+    }
     const origin = req.headers.origin;
     reply.header('Access-Control-Allow-Origin', origin ?? '*');
     if (origin) {
@@ -75,7 +87,7 @@ export async function buildServer(config: Config, store: Store): Promise<Server>
       reply.header('Vary', 'Origin');
     }
     if (req.method === 'OPTIONS') {
-      reply.header('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
+      reply.header('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
       reply.header('Access-Control-Allow-Headers', req.headers['access-control-request-headers'] ?? '*');
       reply.header('Access-Control-Max-Age', '86400');
       return reply.code(200).send();

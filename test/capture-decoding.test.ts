@@ -273,6 +273,29 @@ describe('capture decoding (spec 2.2)', () => {
     }
   });
 
+  it('keeps /flags, /decide and remote config permissive, but gives the private API and web app no CORS headers for another origin', async () => {
+    const preflight = (path: string) =>
+      send(path, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://evil.example.net', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+      });
+    for (const path of ['/flags?v=2', '/decide/', `/array/${token}/config`]) {
+      const response = await preflight(path);
+      expect(response.headers.get('access-control-allow-origin'), path).toBe('https://evil.example.net');
+      expect(response.headers.get('access-control-allow-credentials'), path).toBe('true');
+    }
+    for (const path of ['/api/projects/@current/query/', '/api/users/@me', '/api/login', '/api/feature_flag/local_evaluation', '/', '/flagsx', '/batchy/api']) {
+      const response = await preflight(path);
+      expect(response.status, path).toBe(204);
+      expect(response.headers.get('access-control-allow-origin'), path).toBeNull();
+      expect(response.headers.get('access-control-allow-credentials'), path).toBeNull();
+      expect(response.headers.get('access-control-allow-headers'), path).toBeNull();
+    }
+    const read = await send('/api/users/@me', { method: 'GET', headers: { origin: 'https://evil.example.net' } });
+    expect(read.status).toBe(401);
+    expect(read.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('echoes the Origin on capture responses', async () => {
     const id = uniqueId('cors');
     const response = await send('/e/', { body: json({ event: 'cors', distinct_id: id, properties: { token } }), headers: { origin: 'https://shop.example.org' } });
