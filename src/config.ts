@@ -23,8 +23,44 @@ const configSchema = z.object({
   // once when not given).
   PRICKLE_ADMIN_EMAIL: z.string().trim().regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address').max(320).default('admin@localhost'),
   PRICKLE_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').max(1000).optional(),
+  // The server's memory bound, bytes or with a unit (512MB, 1GB): the engine's cache, ingestion's
+  // person/group cache and its backlog are sized from it, and capture answers 503 near it.
+  PRICKLE_MEMORY_LIMIT: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|KIB|MIB|GIB)?$/i, 'must be a size such as 1073741824, 768MB or 1GB')
+    .transform(parseSize)
+    .refine((bytes) => bytes >= 256 * 1024 * 1024, 'must be at least 256MB')
+    .default(1024 * 1024 * 1024),
   PRICKLE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+function parseSize(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([A-Z]*)$/i.exec(text)!;
+  const units: Record<string, number> = { '': 1, B: 1, KB: 1024, KIB: 1024, MB: 1024 ** 2, MIB: 1024 ** 2, GB: 1024 ** 3, GIB: 1024 ** 3 };
+  return Math.floor(Number(match[1]) * units[match[2].toUpperCase()]);
+}
+
+export interface MemoryBudget {
+  /** The whole bound (PRICKLE_MEMORY_LIMIT), bytes. */
+  readonly limit: number;
+  /** DuckDB's buffer manager (its memory_limit): table data, query state, spills past it. */
+  readonly engine: number;
+  /** Ingestion's cache of persons and groups. */
+  readonly actorCache: number;
+  /** Accepted capture records not yet in the engine; past it capture answers 503. */
+  readonly ingestBacklog: number;
+}
+
+/** Shares of the bound; the rest is Node itself (heap, young generation, buffers, threads). */
+export function memoryBudget(limit: number): MemoryBudget {
+  return Object.freeze({
+    limit,
+    engine: Math.floor(limit * 0.35),
+    actorCache: Math.floor(limit * 0.1),
+    ingestBacklog: Math.floor(limit * 0.08),
+  });
+}
 
 export interface Config {
   readonly port: number;
@@ -36,6 +72,7 @@ export interface Config {
   readonly adminEmail: string;
   readonly adminPassword: string | undefined;
   readonly logLevel: string;
+  readonly memory: MemoryBudget;
   /** Largest accepted request body on /batch, in bytes (20 MB, as PostHog's capture). */
   readonly batchBodyLimit: number;
   /** Largest accepted request body on the other capture endpoints, in bytes (2 MB). */
@@ -67,6 +104,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminEmail: v.PRICKLE_ADMIN_EMAIL,
     adminPassword: v.PRICKLE_ADMIN_PASSWORD,
     logLevel: v.PRICKLE_LOG_LEVEL,
+    memory: memoryBudget(v.PRICKLE_MEMORY_LIMIT),
     batchBodyLimit: 20 * 1024 * 1024,
     eventBodyLimit: 2 * 1024 * 1024,
   });

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const store = await openStore({ dataDir: config.dataDir });
+  const store = await openStore({ dataDir: config.dataDir, engineMemoryBytes: config.memory.engine });
   const { app, queue, users } = await buildServer(config, store);
 
   if ((await store.listProjects()).length === 0) {
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     stopping = true;
     app.log.info({ signal }, 'shutting down');
     await app.close();
-    await queue.drain();
+    await queue.close();
     await store.close();
     process.exit(0);
   };

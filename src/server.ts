@@ -64,7 +64,11 @@ export async function buildServer(config: Config, store: Store): Promise<Server>
     if (jsonNestingDepth(body as Buffer) > MAX_JSON_DEPTH) return done(new HttpError('malformed_body', TOO_DEEP_MESSAGE), undefined);
     parseJson(req, (body as Buffer).toString('utf8'), done);
   });
-  const queue = await IngestQueue.open(store, config.maxGroupTypes, app.log);
+  const queue = await IngestQueue.open(
+    store,
+    { maxGroupTypes: config.maxGroupTypes, dataDir: config.dataDir, maxBacklogBytes: config.memory.ingestBacklog, memoryLimitBytes: config.memory.limit },
+    app.log,
+  );
   const decoder = new DecoderPool();
   app.addHook('onClose', () => decoder.close());
   const users = new Users(store);
@@ -94,8 +98,16 @@ export async function buildServer(config: Config, store: Store): Promise<Server>
     }
   });
 
+  // Private API reads see every event acknowledged before them (the engine commits behind the
+  // acknowledgements; see IngestQueue), waiting at most READ_BARRIER_MS.
+  app.addHook('onRequest', async (req) => {
+    if (req.url.startsWith('/api/')) await queue.awaitCommitted();
+  });
+
   app.setErrorHandler((error: FastifyError, req, reply) => {
     const known = toHttpError(error);
+    // SDKs retry a 503; Retry-After tells them when.
+    if (known?.code === 'unavailable') reply.header('Retry-After', '1');
     if (known) return reply.code(known.status).send(known.toBody());
     req.log.error({ err: error, reqId: req.id }, 'unhandled error');
     const generic = new HttpError('error', `A server error occurred (request ${req.id}).`);

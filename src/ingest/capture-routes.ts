@@ -53,6 +53,8 @@ async function resolveToken(envelopeToken: string | undefined, eventTokens: stri
 }
 
 async function capture(req: FastifyRequest, reply: FastifyReply, limit: number, isEngage: boolean, deps: CaptureDeps) {
+  // Refuse before decoding when ingestion is behind: decoding is most of the work and memory.
+  deps.queue.assertAccepting();
   const query = req.query as Record<string, unknown>;
   const decoded = await deps.decoder.decode({
     body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),

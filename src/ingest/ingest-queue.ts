@@ -1,51 +1,116 @@
-// Group commit: concurrent capture requests are queued, and one loop applies them in arrival
-// order and writes them in a single transaction. A request is answered only after the
-// transaction holding its events has committed, so a 200 means the events are durable.
+// Ingestion's pipeline from an accepted request to the engine: durable log, in-memory state,
+// engine transactions (see IngestQueue).
 import type { FastifyBaseLogger } from 'fastify';
 import { HttpError } from '../errors.js';
 import type { IngestCommit, Project, Store } from '../store/store.js';
 import { CommitBuilder } from './commit-builder.js';
+import type { GroupContext } from './groups.js';
 import { ingestEvent, WARNING_EVENT_DROPPED } from './ingest-processor.js';
 import type { IngestEvent, PropertyTypes } from './ingest-event.js';
 import { recordEventPropertyTypes } from './property-definitions.js';
+import { IngestLog, type LogPosition, type LogRecord } from './ingest-log.js';
 import { IngestStateIndex, type ProjectState } from './project-state.js';
 
-interface Job {
-  readonly projectId: number;
-  readonly events: readonly IngestEvent[];
-  readonly dropped: readonly string[];
-  readonly propertyTypes: PropertyTypes;
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
+type PendingRecord = LogRecord & { readonly applied?: { resolve: () => void; reject: (error: unknown) => void } };
+
+/** A durable record waiting to be applied, and the submission waiting for it (none when replayed). */
+interface Entry {
+  readonly record: LogRecord;
+  readonly end: LogPosition;
+  readonly bytes: number;
+  /** Position in the order records became durable, from 1. */
+  readonly seq: number;
+  readonly applied?: { resolve: () => void; reject: (error: unknown) => void };
+}
+
+/** An applied batch waiting for (or in) its engine transaction. */
+interface Applied {
+  readonly entries: readonly Entry[];
+  readonly commit: IngestCommit;
+  readonly events: number;
 }
 
 interface Exclusive {
+  /** Records durable before it was asked for are applied (and committed) before it runs. */
+  readonly afterSeq: number;
   readonly work: () => Promise<unknown>;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
 
-/** Events per transaction: bigger batches amortize the commit, smaller ones answer sooner. */
-const MAX_EVENTS_PER_COMMIT = 50_000;
-/** Queued events beyond which capture answers 503 (retryable) instead of growing memory. */
-const MAX_QUEUED_EVENTS = 1_000_000;
+export interface IngestQueueOptions {
+  readonly maxGroupTypes: number;
+  /** Directory of the durable ingest log (the data directory). */
+  readonly dataDir: string;
+  /** Bytes of accepted records not yet in the engine past which capture answers 503. */
+  readonly maxBacklogBytes: number;
+  /** Resident memory of the process past which capture answers 503 (0: no check). */
+  readonly memoryLimitBytes: number;
+}
 
+/** Events per transaction: bigger batches amortize the commit, smaller ones are visible sooner. */
+const MAX_EVENTS_PER_COMMIT = 50_000;
+/** Applied events not yet committed beyond which applying waits for the engine. */
+const MAX_UNCOMMITTED_EVENTS = 200_000;
+/** The main thread gives other work (HTTP, /flags) a turn at least this often while applying, ms. */
+const APPLY_SLICE_MS = 8;
+/** First wait before retrying a failed engine commit, ms (doubles up to 5 s). */
+const RETRY_DELAY_MS = 100;
+/** How long a private API read waits for events acknowledged before it to reach the engine, ms. */
+export const READ_BARRIER_MS = 2_000;
+
+/**
+ * Ingestion in three stages, each feeding the next in order:
+ * 1. submit: the request's record is appended to the durable ingest log (group commit, fdatasync);
+ * 2. apply: records are applied to the in-memory state (persons, groups, warnings) in batches,
+ *    sliced so the main thread keeps answering; a submission is answered once applied, so a 200
+ *    means durable and already visible to /flags;
+ * 3. commit: applied batches are written to the engine, one transaction each, in order, with the
+ *    log position they reach. Commits run behind applying: a slow commit (a checkpoint, a long
+ *    query on the same cores) delays query visibility, not acknowledgements.
+ * A failed commit is retried: the state is reloaded and every record not yet committed is applied
+ * again from the log's copy in memory.
+ */
 export class IngestQueue {
-  private jobs: Job[] = [];
+  private toApply: Entry[] = [];
+  private toCommit: Applied[] = [];
   private exclusives: Exclusive[] = [];
-  private queuedEvents = 0;
+  private durableSeq = 0;
+  private committedSeq = 0;
+  private backlogBytes = 0;
+  private uncommittedEvents = 0;
   private running = false;
+  private committing = false;
+  private commitFailed = false;
+  private retryDelay = RETRY_DELAY_MS;
+  private committedWaiters: { seq: number; resolve: () => void }[] = [];
+  private log!: IngestLog;
   private readonly reportedOverflow = new Set<string>();
 
   private constructor(
     private readonly store: Store,
     private state: IngestStateIndex,
-    private readonly maxGroupTypes: number,
-    private readonly log: FastifyBaseLogger,
+    private readonly options: IngestQueueOptions,
+    private readonly logger: FastifyBaseLogger,
   ) {}
 
-  static async open(store: Store, maxGroupTypes: number, log: FastifyBaseLogger): Promise<IngestQueue> {
-    return new IngestQueue(store, IngestStateIndex.fromSnapshot(await store.loadIngestState()), maxGroupTypes, log);
+  /** Opens the queue and its log, and applies what the log holds beyond the engine's position. */
+  static async open(store: Store, options: IngestQueueOptions, logger: FastifyBaseLogger): Promise<IngestQueue> {
+    const queue = new IngestQueue(store, IngestStateIndex.fromSnapshot(await store.loadIngestState()), options, logger);
+    const from = (await store.loadIngestLogPosition()) ?? { segment: 0, offset: 0 };
+    const replayed: { record: LogRecord; end: LogPosition }[] = [];
+    queue.log = await IngestLog.open(
+      options.dataDir,
+      from,
+      (record, end) => replayed.push({ record, end }),
+      (record, end, bytes) => queue.enqueue(record, end, bytes, (record as PendingRecord).applied),
+    );
+    if (replayed.length > 0) {
+      logger.info({ records: replayed.length }, 'applying accepted events from the ingest log');
+      for (const { record, end } of replayed) queue.enqueue(record, end, 0, undefined);
+    }
+    await queue.drain();
+    return queue;
   }
 
   projectByToken(token: string): ProjectState | undefined {
@@ -72,161 +137,277 @@ export class IngestQueue {
     this.state.addProject(project);
   }
 
-  /** Resolves once the events are committed. `dropped` are reasons for events already rejected. */
-  submit(projectId: number, events: readonly IngestEvent[], dropped: readonly string[], propertyTypes: PropertyTypes): Promise<void> {
-    if (this.queuedEvents + events.length > MAX_QUEUED_EVENTS) {
-      return Promise.reject(new HttpError('unavailable', 'Ingestion is behind; retry shortly.'));
+  /** Throws a 503 (retryable) when ingestion is too far behind or memory is near the bound. */
+  assertAccepting(): void {
+    if (this.backlogBytes > this.options.maxBacklogBytes) {
+      throw new HttpError('unavailable', 'Ingestion is behind; retry shortly.');
     }
-    this.queuedEvents += events.length;
-    return new Promise((resolve, reject) => {
-      this.jobs.push({ projectId, events, dropped, propertyTypes, resolve, reject });
-      this.kick();
+    if (this.options.memoryLimitBytes > 0 && process.memoryUsage.rss() > this.options.memoryLimitBytes * 0.95) {
+      throw new HttpError('unavailable', 'The server is near its memory limit; retry shortly.');
+    }
+  }
+
+  /**
+   * Resolves once the events are durable in the ingest log and applied to the in-memory state.
+   * `dropped` are reasons for events already rejected.
+   */
+  async submit(projectId: number, events: readonly IngestEvent[], dropped: readonly string[], propertyTypes: PropertyTypes): Promise<void> {
+    this.assertAccepting();
+    let applied!: PendingRecord['applied'];
+    const done = new Promise<void>((resolve, reject) => {
+      applied = { resolve, reject };
+    });
+    const record: PendingRecord = { projectId, events, dropped, propertyTypes, applied };
+    await this.log.append(record).catch((error: unknown) => {
+      this.logger.error({ err: error }, 'writing the ingest log failed');
+      throw new HttpError('unavailable', 'Ingestion could not write its log; retry.');
+    });
+    return done;
+  }
+
+  /**
+   * Resolves once every event acknowledged before the call is in the engine (so a query sees it),
+   * or after `timeoutMs`, whichever comes first.
+   */
+  awaitCommitted(timeoutMs = READ_BARRIER_MS): Promise<void> {
+    const seq = this.durableSeq;
+    if (this.committedSeq >= seq) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.committedWaiters.push({
+        seq,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
     });
   }
 
   /**
-   * Runs work that changes what ingestion depends on (group types, projects) between commits,
-   * so no batch is half applied under old state and half under new.
+   * Runs work that changes what ingestion depends on (group types, projects) when nothing is
+   * applied ahead of the engine, so no batch is half applied under old state and half under new.
    */
   exclusive<T>(work: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.exclusives.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      this.exclusives.push({ afterSeq: this.durableSeq, work, resolve: resolve as (v: unknown) => void, reject });
       this.kick();
     });
   }
 
-  /** Waits until everything queued so far has been written. */
+  /** Waits until everything accepted so far is in the engine. */
   async drain(): Promise<void> {
+    await this.log.settled();
     await this.exclusive(async () => undefined);
   }
 
+  async close(): Promise<void> {
+    await this.drain();
+    await this.log.close();
+  }
+
+  private enqueue(record: LogRecord, end: LogPosition, bytes: number, applied: Entry['applied']): void {
+    this.durableSeq += 1;
+    this.backlogBytes += bytes;
+    this.toApply.push({ record, end, bytes, seq: this.durableSeq, applied });
+    this.kick();
+  }
+
   private kick(): void {
-    if (this.running) return;
+    if (this.running) {
+      this.wake();
+      return;
+    }
     this.running = true;
     setImmediate(() => void this.loop());
   }
 
-  /**
-   * Pipelined: while one batch's transaction runs in the store, the next batch is already applied to
-   * the in-memory state, so the main thread is not idle during the commit. At most one
-   * transaction is in flight, and batches are written in the order they were applied.
-   */
+  private waker: (() => void) | undefined;
+
+  /** Resolves at the next wake(): a record became durable, an exclusive came, a commit ended. */
+  private nextWake(): Promise<void> {
+    return new Promise((resolve) => (this.waker = resolve));
+  }
+
+  private wake(): void {
+    const waker = this.waker;
+    this.waker = undefined;
+    waker?.();
+  }
+
   private async loop(): Promise<void> {
-    let inFlight: Promise<boolean> | undefined;
     try {
-      while (this.jobs.length > 0 || this.exclusives.length > 0 || inFlight) {
-        if (this.jobs.length > 0 && this.exclusives.length === 0) {
-          const jobs = this.takeJobs();
-          const commit = this.apply(jobs);
-          if (inFlight) {
-            const previousOk = await inFlight;
-            inFlight = undefined;
-            if (!previousOk) {
-              // This batch was applied on top of state that never reached the disk.
-              if (commit) this.fail(jobs, new HttpError('unavailable', 'Ingestion failed to write a batch; retry.'));
-              await this.reload();
-              continue;
+      for (;;) {
+        if (this.commitFailed) {
+          if (this.committing) await this.nextWake();
+          else await this.recover();
+          continue;
+        }
+        const next = this.toApply[0];
+        const beforeExclusive = next !== undefined && (this.exclusives.length === 0 || next.seq <= this.exclusives[0].afterSeq);
+        if (beforeExclusive && this.uncommittedEvents < MAX_UNCOMMITTED_EVENTS) {
+          await this.applyNext();
+          continue;
+        }
+        if (this.committing || this.toCommit.length > 0) {
+          if (!this.committing) void this.commitLoop();
+          await this.nextWake();
+          continue;
+        }
+        if (this.exclusives.length > 0) {
+          // Nothing applied ahead of the engine: state changes are safe here.
+          const exclusives = this.exclusives;
+          this.exclusives = [];
+          for (const x of exclusives) {
+            try {
+              x.resolve(await x.work());
+            } catch (error) {
+              x.reject(error);
             }
           }
-          if (commit) inFlight = this.write(jobs, commit);
-          else await this.reload();
           continue;
         }
-        if (inFlight) {
-          const ok = await inFlight;
-          inFlight = undefined;
-          if (!ok) await this.reload();
-          continue;
-        }
-        // Nothing in flight and nothing applied ahead: state changes are safe here.
-        const exclusives = this.exclusives;
-        this.exclusives = [];
-        for (const x of exclusives) {
-          try {
-            x.resolve(await x.work());
-          } catch (error) {
-            x.reject(error);
-          }
-        }
+        if (this.toApply.length === 0) break;
       }
     } finally {
       this.running = false;
     }
+    if (this.toApply.length > 0 || this.exclusives.length > 0) this.kick();
   }
 
-  private takeJobs(): Job[] {
+  private takeEntries(): Entry[] {
     let count = 0;
     let taken = 0;
-    while (taken < this.jobs.length && (taken === 0 || count + this.jobs[taken].events.length <= MAX_EVENTS_PER_COMMIT)) {
-      count += this.jobs[taken].events.length;
+    const limitSeq = this.exclusives.length > 0 ? this.exclusives[0].afterSeq : Infinity;
+    while (
+      taken < this.toApply.length &&
+      this.toApply[taken].seq <= limitSeq &&
+      (taken === 0 || count + this.toApply[taken].record.events.length <= MAX_EVENTS_PER_COMMIT)
+    ) {
+      count += this.toApply[taken].record.events.length;
       taken += 1;
     }
-    return this.jobs.splice(0, taken);
+    return this.toApply.splice(0, taken);
   }
 
-  /** Runs the ingestion steps for the jobs against in-memory state; undefined (jobs failed) on error. */
-  private apply(jobs: Job[]): IngestCommit | undefined {
+  /** Applies the next batch of records to the in-memory state, yielding the thread between slices. */
+  private async applyNext(): Promise<void> {
+    const entries = this.takeEntries();
     const commit = new CommitBuilder();
     const now = new Date();
     const ctx = {
-      maxGroupTypes: this.maxGroupTypes,
+      maxGroupTypes: this.options.maxGroupTypes,
       commit,
       onLimitExceeded: (projectId: number, groupType: string) => this.reportOverflow(projectId, groupType),
     };
+    let events: number;
     try {
-      for (const job of jobs) {
-        const state = this.state.project(job.projectId);
-        if (!state) throw new Error(`project ${job.projectId} is not loaded`);
-        recordEventPropertyTypes(state, job.propertyTypes, now, commit);
-        for (const event of job.events) ingestEvent(state, event, ctx, now);
-        for (const reason of job.dropped) commit.warn(job.projectId, WARNING_EVENT_DROPPED, reason, { reason }, now);
+      events = await this.applyEntries(entries, commit, ctx, now);
+    } catch (error) {
+      // A bug, not bad input (that is dropped with a warning): these requests fail, and the state,
+      // which may be half changed, is read again from the engine.
+      this.logger.error({ err: error }, 'applying a batch failed; its requests are refused');
+      for (const entry of entries) {
+        this.backlogBytes -= entry.bytes;
+        entry.applied?.reject(error);
       }
-      return commit.build();
-    } catch (error) {
-      this.log.error({ err: error }, 'applying a batch failed');
-      this.fail(jobs, error);
-      return undefined;
+      this.commitFailed = true;
+      return;
     }
+    this.toCommit.push({ entries, commit: commit.build(), events });
+    this.uncommittedEvents += events;
+    for (const entry of entries) entry.applied?.resolve();
+    if (!this.committing) void this.commitLoop();
   }
 
-  /** Writes one applied batch and answers its requests; false when the write failed. */
-  private async write(jobs: Job[], commit: IngestCommit): Promise<boolean> {
+  private async applyEntries(entries: readonly Entry[], commit: CommitBuilder, ctx: GroupContext, now: Date): Promise<number> {
+    let events = 0;
+    let sliceStart = performance.now();
+    for (const entry of entries) {
+      const { record } = entry;
+      const state = this.state.project(record.projectId);
+      if (!state) {
+        // Its project is gone (or the record predates a restore): nothing to apply it to.
+        this.logger.error({ projectId: record.projectId }, 'ingest log record for an unknown project skipped');
+        continue;
+      }
+      recordEventPropertyTypes(state, record.propertyTypes, now, commit);
+      for (const event of record.events) {
+        ingestEvent(state, event, ctx, now);
+        if ((++events & 255) === 0 && performance.now() - sliceStart > APPLY_SLICE_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          sliceStart = performance.now();
+        }
+      }
+      for (const reason of record.dropped) commit.warn(record.projectId, WARNING_EVENT_DROPPED, reason, { reason }, now);
+    }
+    return events;
+  }
+
+  /** Writes applied batches to the engine, in order, one transaction each. */
+  private async commitLoop(): Promise<void> {
+    this.committing = true;
     try {
-      await this.store.commitIngest(commit);
-      this.settle(jobs);
-      for (const job of jobs) job.resolve();
-      return true;
-    } catch (error) {
-      this.log.error({ err: error }, 'ingestion commit failed');
-      this.fail(jobs, error);
-      return false;
+      while (this.toCommit.length > 0 && !this.commitFailed) {
+        const batch = this.toCommit[0];
+        const last = batch.entries.at(-1)!;
+        try {
+          await this.store.commitIngest(batch.commit, last.end);
+        } catch (error) {
+          this.logger.error({ err: error }, 'ingestion commit failed; it will be retried');
+          this.commitFailed = true;
+          break;
+        }
+        this.toCommit.shift();
+        this.retryDelay = RETRY_DELAY_MS;
+        this.uncommittedEvents -= batch.events;
+        for (const entry of batch.entries) this.backlogBytes -= entry.bytes;
+        this.committedSeq = last.seq;
+        this.log.release(last.end);
+        this.wakeCommittedWaiters();
+        this.wake();
+      }
+    } finally {
+      this.committing = false;
+      this.wake();
     }
   }
 
-  private fail(jobs: Job[], error: unknown): void {
-    this.settle(jobs);
-    for (const job of jobs) job.reject(error);
+  private wakeCommittedWaiters(): void {
+    if (this.committedWaiters.length === 0) return;
+    const waiting: typeof this.committedWaiters = [];
+    for (const w of this.committedWaiters) (this.committedSeq >= w.seq ? w.resolve() : waiting.push(w));
+    this.committedWaiters = waiting;
   }
 
-  private settle(jobs: Job[]): void {
-    for (const job of jobs) this.queuedEvents -= job.events.length;
-  }
-
-  /** The in-memory state may hold changes that were never written: start again from the store. */
-  private async reload(): Promise<void> {
+  /**
+   * After a failed commit the in-memory state holds changes the engine does not: reload it, and
+   * apply every record not yet committed again (they are durable; their requests were answered).
+   */
+  private async recover(): Promise<void> {
+    if (this.toCommit.length > 0) {
+      await new Promise((resolve) => setTimeout(resolve, this.retryDelay));
+      this.retryDelay = Math.min(this.retryDelay * 2, 5_000);
+    }
     try {
       this.state = IngestStateIndex.fromSnapshot(await this.store.loadIngestState());
     } catch (error) {
-      this.log.error({ err: error }, 'reloading ingestion state failed');
+      this.logger.error({ err: error }, 'reloading ingestion state failed');
+      return;
     }
+    const again = this.toCommit.flatMap((batch) => batch.entries);
+    this.toCommit = [];
+    this.uncommittedEvents = 0;
+    this.toApply = [...again, ...this.toApply];
+    this.commitFailed = false;
   }
 
   private reportOverflow(projectId: number, groupType: string): void {
     const id = `${projectId}\u0000${groupType}`;
     if (this.reportedOverflow.has(id)) return;
     this.reportedOverflow.add(id);
-    this.log.warn(
-      { projectId, groupType, maxGroupTypes: this.maxGroupTypes },
+    this.logger.warn(
+      { projectId, groupType, maxGroupTypes: this.options.maxGroupTypes },
       'group type beyond the limit: events are stored without it; see ingestion warnings',
     );
   }

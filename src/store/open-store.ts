@@ -3,6 +3,6 @@
 import { DuckDBStore } from './duckdb/duckdb-store.js';
 import type { Store } from './store.js';
 
-export function openStore(options: { dataDir: string }): Promise<Store> {
-  return DuckDBStore.open(options.dataDir);
+export function openStore(options: { dataDir: string; engineMemoryBytes?: number }): Promise<Store> {
+  return DuckDBStore.open(options.dataDir, { memoryLimitBytes: options.engineMemoryBytes });
 }

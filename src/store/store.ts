@@ -160,6 +160,13 @@ export interface IngestCommit {
   readonly warnings: readonly IngestionWarning[];
 }
 
+/** How far the engine has applied the durable ingest log (see ingest/ingest-log.ts). */
+export interface IngestLogPosition {
+  readonly segment: number;
+  /** Byte offset just past the last record applied. */
+  readonly offset: number;
+}
+
 export interface IngestState {
   readonly projects: readonly Project[];
   readonly groupTypes: readonly GroupType[];
@@ -240,7 +247,10 @@ export interface Store {
 
   // Ingestion.
   loadIngestState(): Promise<IngestState>;
-  commitIngest(commit: IngestCommit): Promise<void>;
+  /** Writes one applied batch and (when given) the log position it reaches, in one transaction. */
+  commitIngest(commit: IngestCommit, logPosition?: IngestLogPosition): Promise<void>;
+  /** The position of the last commit, null before the first. */
+  loadIngestLogPosition(): Promise<IngestLogPosition | null>;
 
   // Feature flags.
   listFeatureFlags(projectId: number): Promise<FeatureFlagRecord[]>;

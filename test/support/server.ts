@@ -79,6 +79,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       PRICKLE_ADMIN_EMAIL: ADMIN_EMAIL,
       PRICKLE_ADMIN_PASSWORD: ADMIN_PASSWORD,
       PRICKLE_LOG_LEVEL: 'warn',
+      // As `npm start` (package.json): the engine's connections each hold a libuv pool thread.
+      UV_THREADPOOL_SIZE: '8',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -14,6 +14,7 @@ import type {
   GroupListQuery,
   GroupType,
   IngestCommit,
+  IngestLogPosition,
   IngestState,
   IngestionWarning,
   Person,
@@ -142,15 +143,49 @@ class SerialQueue {
   }
 }
 
+/** Connections taking turns: a DuckDB connection runs one statement at a time, and a second
+ * call on a busy one blocks a libuv pool thread on its lock (which can starve the commits). */
+class ConnectionPool {
+  private readonly idle: DuckDBConnection[];
+  private readonly waiting: ((c: DuckDBConnection) => void)[] = [];
+  constructor(readonly connections: DuckDBConnection[]) {
+    this.idle = [...connections];
+  }
+  async use<T>(work: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    const c = this.idle.pop() ?? (await new Promise<DuckDBConnection>((resolve) => this.waiting.push(resolve)));
+    try {
+      return await work(c);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(c);
+      else this.idle.push(c);
+    }
+  }
+}
+
 /** Change-log rows after which the logs are folded into the settled tables. */
 const MERGE_AFTER_ROWS = 50_000;
 /** ...or time after which pending changes are folded anyway, so reads stay cheap. */
 const MERGE_AFTER_MS = 10_000;
+/** Reads (insights, lists) that run at once; each holds one connection and one pool thread. */
+const READ_CONNECTIONS = 2;
+
+export interface DuckDBStoreOptions {
+  /** DuckDB's memory_limit, bytes (its buffer manager: cached table data, query state). */
+  readonly memoryLimitBytes?: number;
+}
 
 export class DuckDBStore implements Store {
   private readonly writes = new SerialQueue();
-  /** Orders rows in the change logs; the logs are empty after every merge, so it can restart at 0. */
+  /** Folds, and the few writes that touch the settled tables they rewrite. */
+  private readonly folds = new SerialQueue();
+  /**
+   * Orders rows in the change logs. It only grows: folds run beside ingestion commits, so rows
+   * of later commits may be appended while a fold runs.
+   */
   private changeSeq = 0;
+  /** Seq of the last committed ingestion transaction (what a fold may take). */
+  private committedChangeSeq = 0;
   private pendingChanges = 0;
   private lastMerge = Date.now();
   private merging = false;
@@ -158,35 +193,55 @@ export class DuckDBStore implements Store {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly writer: DuckDBConnection,
-    private readonly reader: DuckDBConnection,
+    private readonly folder: DuckDBConnection,
+    private readonly readers: ConnectionPool,
   ) {}
 
-  static async open(dataDir: string): Promise<DuckDBStore> {
+  static async open(dataDir: string, options: DuckDBStoreOptions = {}): Promise<DuckDBStore> {
     fs.mkdirSync(dataDir, { recursive: true });
     const instance = await DuckDBInstance.create(path.join(dataDir, 'prickle.duckdb'));
     const writer = await instance.connect();
     for (const statement of schemaStatements) await writer.run(statement);
-    // Checkpoints run inside the commit that crosses the threshold; DuckDB's 16 MB default
-    // stalls ingestion about once a second under load. The WAL is still synced at every commit.
-    await writer.run("SET checkpoint_threshold = '256MB'");
-    // DuckDB caches up to 80% of RAM by default; the server should stay small next to other
-    // processes. Queries spill or re-read past this; ingestion's working set is far below it.
-    await writer.run("SET memory_limit = '768MB'");
+    // DuckDB keeps what was committed since the last checkpoint in memory, and a checkpoint
+    // blocks commits while it runs: small, frequent ones keep both short. Acknowledgements do
+    // not wait for commits (the ingest log does), so a checkpoint only delays visibility.
+    const memoryLimit = options.memoryLimitBytes ?? 768 * 1024 * 1024;
+    const checkpointMb = Math.max(16, Math.min(64, Math.floor(memoryLimit / 8 / 1024 / 1024)));
+    await writer.run(`SET checkpoint_threshold = '${checkpointMb}MB'`);
+    // DuckDB caches up to 80% of RAM by default; the server keeps to its own bound. Queries
+    // spill or re-read past this.
+    await writer.run(`SET memory_limit = '${Math.floor(memoryLimit / 1024 / 1024)}MB'`);
     for (const table of STAGED_TABLES) {
       await writer.run(`CREATE TEMP TABLE IF NOT EXISTS stage_${table} AS SELECT * FROM ${table} LIMIT 0`);
     }
-    const reader = await instance.connect();
-    const store = new DuckDBStore(instance, writer, reader);
+    const folder = await instance.connect();
+    const readers = new ConnectionPool(await Promise.all(Array.from({ length: READ_CONNECTIONS }, () => instance.connect())));
+    const store = new DuckDBStore(instance, writer, folder, readers);
+    const [row] = await store.read('SELECT greatest((SELECT max(seq) FROM person_changes), (SELECT max(seq) FROM person_distinct_id_changes), (SELECT max(seq) FROM group_changes)) AS seq');
+    store.changeSeq = store.committedChangeSeq = asNumber(row.seq ?? 0);
     await store.mergeChanges();
     return store;
   }
 
-  /** Folds the change logs into the settled tables (one transaction). */
+  /**
+   * Folds the change logs, up to the last committed ingestion, into the settled tables (one
+   * transaction on a connection of its own, so ingestion commits go on beside it: appends never
+   * conflict with the fold's deletes).
+   */
   mergeChanges(): Promise<void> {
-    return this.transaction(async (c) => {
-      for (const statement of mergeChangesStatements) await c.run(statement);
-      this.changeSeq = 0;
-      this.pendingChanges = 0;
+    return this.folds.run(async () => {
+      const upTo = this.committedChangeSeq;
+      const folded = this.pendingChanges;
+      const c = this.folder;
+      await c.run('BEGIN TRANSACTION');
+      try {
+        for (const statement of mergeChangesStatements) await c.run(statement, [upTo]);
+        await c.run('COMMIT');
+      } catch (error) {
+        await c.run('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+      this.pendingChanges = Math.max(0, this.pendingChanges - folded);
       this.lastMerge = Date.now();
     });
   }
@@ -195,7 +250,7 @@ export class DuckDBStore implements Store {
     if (this.merging || this.pendingChanges === 0) return;
     if (this.pendingChanges < MERGE_AFTER_ROWS && Date.now() - this.lastMerge < MERGE_AFTER_MS) return;
     this.merging = true;
-    // Queued behind the writes already waiting; a failed merge is rolled back and retried later.
+    // A failed merge is rolled back and retried later.
     this.mergeChanges()
       .catch(() => undefined)
       .finally(() => {
@@ -207,7 +262,8 @@ export class DuckDBStore implements Store {
     await this.mergeChanges();
     await this.writes.run(async () => {
       await this.writer.run('CHECKPOINT');
-      this.reader.closeSync();
+      for (const c of this.readers.connections) c.closeSync();
+      this.folder.closeSync();
       this.writer.closeSync();
       this.instance.closeSync();
     });
@@ -220,8 +276,8 @@ export class DuckDBStore implements Store {
   }
 
   private async read(sql: string, params: Cell[] = []): Promise<Row[]> {
-    const reader = await this.reader.runAndReadAll(sql, params.map(param));
-    return reader.getRowObjectsJS() as Row[];
+    const result = await this.readers.use((c) => c.runAndReadAll(sql, params.map(param)));
+    return result.getRowObjectsJS() as Row[];
   }
 
   /** Runs statements in one write transaction, rolled back on any error. */
@@ -371,11 +427,24 @@ export class DuckDBStore implements Store {
     }));
   }
 
-  async commitIngest(commit: IngestCommit): Promise<void> {
+  private async saveLogPosition(c: DuckDBConnection, position: IngestLogPosition): Promise<void> {
+    const moved = await c.run('UPDATE ingest_log_position SET segment = ?, "offset" = ?', [position.segment, position.offset]);
+    if (Number(moved.rowsChanged) === 0) await c.run('INSERT INTO ingest_log_position VALUES (?, ?)', [position.segment, position.offset]);
+  }
+
+  async loadIngestLogPosition(): Promise<IngestLogPosition | null> {
+    const [row] = await this.read('SELECT segment, "offset" FROM ingest_log_position');
+    return row ? { segment: asNumber(row.segment), offset: asNumber(row.offset) } : null;
+  }
+
+  async commitIngest(commit: IngestCommit, logPosition?: IngestLogPosition): Promise<void> {
+    let committedSeq = 0;
     await this.transaction(async (c) => {
       await this.appendEvents(c, commit.events);
+      if (logPosition) await this.saveLogPosition(c, logPosition);
       // Persons, distinct ids and groups: appended to the change logs, all with this commit's seq.
       const seq = ++this.changeSeq;
+      committedSeq = seq;
       const personCells = (p: PersonRow, deleted: boolean): Cell[] => [
         p.projectId, p.id, JSON.stringify(p.properties), p.isIdentified, p.createdAt, p.version, seq, deleted,
       ];
@@ -424,6 +493,7 @@ export class DuckDBStore implements Store {
         await c.run('DELETE FROM stage_ingestion_warnings');
       }
     });
+    this.committedChangeSeq = Math.max(this.committedChangeSeq, committedSeq);
     this.maybeMergeChanges();
   }
 
@@ -502,7 +572,8 @@ export class DuckDBStore implements Store {
 
   deleteGroupType(projectId: number, groupTypeIndex: number): Promise<void> {
     const column = groupColumn(groupTypeIndex);
-    return this.transaction(async (c) => {
+    // It deletes settled group rows, which a fold rewrites: never beside one.
+    return this.folds.run(() => this.transaction(async (c) => {
       // Blank the slot in stored events so a type created later in this slot starts clean.
       await c.run(`UPDATE events SET ${column} = '' WHERE project_id = ? AND ${column} <> ''`, [projectId]);
       await c.run('DELETE FROM groups WHERE project_id = ? AND group_type_index = ?', [projectId, groupTypeIndex]);
@@ -512,7 +583,7 @@ export class DuckDBStore implements Store {
         groupTypeIndex,
       ]);
       await c.run('DELETE FROM group_type_mappings WHERE project_id = ? AND group_type_index = ?', [projectId, groupTypeIndex]);
-    });
+    }));
   }
 
   // Reads.

@@ -154,6 +154,11 @@ SELECT * EXCLUDE (seq, rn) FROM (
   updated_at TIMESTAMP NOT NULL,
   PRIMARY KEY (project_id, id)
 )`,
+  // One row: how far the ingest log has been applied, written with every ingestion commit.
+  `CREATE TABLE IF NOT EXISTS ingest_log_position (
+  segment BIGINT NOT NULL,
+  "offset" BIGINT NOT NULL
+)`,
   `CREATE TABLE IF NOT EXISTS ingestion_warnings (
   project_id INTEGER NOT NULL,
   type VARCHAR NOT NULL,
@@ -166,24 +171,27 @@ SELECT * EXCLUDE (seq, rn) FROM (
 )`,
 ];
 
-/** Folds the change logs into the settled tables, in one transaction. */
+/**
+ * Folds the change logs into the settled tables, in one transaction. Each statement takes one
+ * parameter: the last seq to fold (rows of commits after it stay in the logs).
+ */
 export const mergeChangesStatements: readonly string[] = [
-  `DELETE FROM groups g USING (SELECT DISTINCT project_id, group_type_index, group_key FROM group_changes) c
+  `DELETE FROM groups g USING (SELECT DISTINCT project_id, group_type_index, group_key FROM group_changes WHERE seq <= ?) c
    WHERE g.project_id = c.project_id AND g.group_type_index = c.group_type_index AND g.group_key = c.group_key`,
   `INSERT INTO groups SELECT * EXCLUDE (seq, rn) FROM (
-     SELECT *, row_number() OVER (PARTITION BY project_id, group_type_index, group_key ORDER BY seq DESC) AS rn FROM group_changes
+     SELECT *, row_number() OVER (PARTITION BY project_id, group_type_index, group_key ORDER BY seq DESC) AS rn FROM group_changes WHERE seq <= ?
    ) WHERE rn = 1`,
-  'DELETE FROM group_changes',
-  `DELETE FROM persons p USING (SELECT DISTINCT project_id, id FROM person_changes) c
+  'DELETE FROM group_changes WHERE seq <= ?',
+  `DELETE FROM persons p USING (SELECT DISTINCT project_id, id FROM person_changes WHERE seq <= ?) c
    WHERE p.project_id = c.project_id AND p.id = c.id`,
   `INSERT INTO persons SELECT * EXCLUDE (seq, deleted, rn) FROM (
-     SELECT *, row_number() OVER (PARTITION BY project_id, id ORDER BY seq DESC) AS rn FROM person_changes
+     SELECT *, row_number() OVER (PARTITION BY project_id, id ORDER BY seq DESC) AS rn FROM person_changes WHERE seq <= ?
    ) WHERE rn = 1 AND NOT deleted`,
-  'DELETE FROM person_changes',
-  `DELETE FROM person_distinct_ids d USING (SELECT DISTINCT project_id, distinct_id FROM person_distinct_id_changes) c
+  'DELETE FROM person_changes WHERE seq <= ?',
+  `DELETE FROM person_distinct_ids d USING (SELECT DISTINCT project_id, distinct_id FROM person_distinct_id_changes WHERE seq <= ?) c
    WHERE d.project_id = c.project_id AND d.distinct_id = c.distinct_id`,
   `INSERT INTO person_distinct_ids SELECT * EXCLUDE (seq, rn) FROM (
-     SELECT *, row_number() OVER (PARTITION BY project_id, distinct_id ORDER BY seq DESC) AS rn FROM person_distinct_id_changes
+     SELECT *, row_number() OVER (PARTITION BY project_id, distinct_id ORDER BY seq DESC) AS rn FROM person_distinct_id_changes WHERE seq <= ?
    ) WHERE rn = 1`,
-  'DELETE FROM person_distinct_id_changes',
+  'DELETE FROM person_distinct_id_changes WHERE seq <= ?',
 ];
