@@ -57,7 +57,7 @@ const APPLY_SLICE_MS = 8;
 /** First wait before retrying a failed engine commit, ms (doubles up to 5 s). */
 const RETRY_DELAY_MS = 100;
 /** How long a private API read waits for events acknowledged before it to reach the engine, ms. */
-export const READ_BARRIER_MS = 2_000;
+export const READ_BARRIER_MS = 1_000;
 
 /**
  * Ingestion in three stages, each feeding the next in order:
