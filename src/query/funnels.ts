@@ -135,25 +135,33 @@ async function evaluateFunnel(ctx: QueryContext, query: FunnelsQuery, plan: Funn
     to: fromNaive(range.to, ctx.timeZone),
   });
   const { sql: text, params } = compiled.build();
-  const rows = await ctx.store.query(text, params);
-  // Rows come ordered by actor: fold each actor's run of rows.
+  // Rows come ordered by actor, in chunks: fold each actor's run of rows (which may span chunks).
   const evaluator = new FunnelEvaluator(plan.semantics);
   const actors: ActorRow[] = [];
-  for (let first = 0; first < rows.length; ) {
-    const actor = rows[first].actor;
-    const times: number[] = [];
-    const masks: number[] = [];
-    const breakdowns: (string | null)[] = [];
-    let row = first;
-    for (; row < rows.length && rows[row].actor === actor; row++) {
-      times.push(rows[row].t as number);
-      masks.push(rows[row].mask as number);
-      if (plan.hasBreakdown) breakdowns.push(rows[row].b as string | null);
-    }
+  let actor: unknown;
+  let times: number[] = [];
+  let masks: number[] = [];
+  let breakdowns: (string | null)[] = [];
+  const finishActor = () => {
+    if (times.length === 0) return;
     const funnels = evaluator.evaluate({ times, masks, ...(plan.hasBreakdown ? { breakdowns } : {}) });
     if (funnels.length > 0) actors.push({ actor: String(actor), funnels });
-    first = row;
-  }
+    times = [];
+    masks = [];
+    breakdowns = [];
+  };
+  await ctx.store.queryEach(text, params, (rows) => {
+    for (const row of rows) {
+      if (row.actor !== actor) {
+        finishActor();
+        actor = row.actor;
+      }
+      times.push(row.t as number);
+      masks.push(row.mask as number);
+      if (plan.hasBreakdown) breakdowns.push(row.b as string | null);
+    }
+  });
+  finishActor();
   return actors;
 }
 
