@@ -26,7 +26,7 @@ export interface LogRecord {
 const MAGIC = 0x4c4b5250; // "PRKL" little-endian
 const HEADER_BYTES = 16;
 /** A new segment starts past this size; segments wholly applied are deleted. */
-const SEGMENT_BYTES = 64 * 1024 * 1024;
+const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 
 const segmentName = (segment: number) => `${String(segment).padStart(12, '0')}.log`;
 
@@ -83,6 +83,7 @@ export class IngestLog {
     lastSegment: number,
     /** Called in log order for each record once it is on disk, before its append resolves. */
     private readonly onDurable: (record: LogRecord, end: LogPosition, bytes: number) => void,
+    private readonly segmentBytes: number,
   ) {
     this.segment = lastSegment + 1;
   }
@@ -96,6 +97,7 @@ export class IngestLog {
     from: LogPosition,
     replay: (record: LogRecord, end: LogPosition) => void,
     onDurable: (record: LogRecord, end: LogPosition, bytes: number) => void,
+    segmentBytes = DEFAULT_SEGMENT_BYTES,
   ): Promise<IngestLog> {
     const dir = path.join(dataDir, 'ingest-log');
     fs.mkdirSync(dir, { recursive: true });
@@ -104,7 +106,7 @@ export class IngestLog {
       if (segment < from.segment) continue;
       readSegment(dir, segment, segment === from.segment ? from.offset : 0, replay);
     }
-    const log = new IngestLog(dir, segments.at(-1) ?? Math.max(0, from.segment), onDurable);
+    const log = new IngestLog(dir, segments.at(-1) ?? Math.max(0, from.segment), onDurable, segmentBytes);
     await log.openSegment();
     return log;
   }
@@ -127,7 +129,7 @@ export class IngestLog {
         const batch = this.pending;
         this.pending = [];
         try {
-          if (this.offset >= SEGMENT_BYTES) await this.rotate();
+          if (this.offset >= this.segmentBytes) await this.rotate();
           await this.handle!.write(Buffer.concat(batch.map((p) => p.bytes)));
           await this.handle!.datasync();
         } catch (error) {
