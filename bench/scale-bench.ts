@@ -157,6 +157,35 @@ export interface ScalePhase {
   readonly example: string;
 }
 
+export interface RestartFigures {
+  /** From spawning the process to its first healthy answer. */
+  readonly seconds: number;
+  readonly firstFlagsMs: number;
+  /** Of the process tree, after the first /flags answer. */
+  readonly rss: number;
+  readonly exitCode: number | null;
+}
+
+/** Starts a server on the stopped one's data, asks one /flags, stops it. */
+async function measureRestart(startAgain: (dataDir: string) => Promise<TestServer>, dataDir: string): Promise<RestartFigures> {
+  const started = performance.now();
+  const server = await startAgain(dataDir);
+  try {
+    const seconds = (performance.now() - started) / 1000;
+    const url = new URL('/flags/?v=2', server.url);
+    const connection = new RawHttpConnection(url);
+    const t0 = performance.now();
+    const res = await connection.request(postRequestBytes(url, JSON.stringify({ token: server.token, distinct_id: personId(0), groups: { company: companyKey(0) } })));
+    const firstFlagsMs = performance.now() - t0;
+    connection.close();
+    if (res.status !== 200) throw new Error(`/flags after restart answered ${res.status}`);
+    return { seconds, firstFlagsMs, rss: readProcessTreeRss(server.pid), exitCode: await server.stop() };
+  } catch (error) {
+    await server.kill9();
+    throw error;
+  }
+}
+
 export interface ScaleResult {
   readonly options: ScaleBenchOptions;
   readonly generateSeconds: number;
@@ -174,7 +203,9 @@ export interface ScaleResult {
   readonly stopSeconds: number;
   readonly exitCode: number | null;
   readonly stored: number | null;
-  readonly restart: { readonly seconds: number; readonly rss: number; readonly firstFlagsMs: number; readonly exitCode: number | null } | null;
+  readonly restart: RestartFigures | null;
+  /** Why the restart did not answer (e.g. not healthy within startServer's 30 s). */
+  readonly restartError: string | null;
   readonly ok: boolean;
 }
 
@@ -182,7 +213,7 @@ export async function runScaleBench(
   server: TestServer,
   options: ScaleBenchOptions,
   log: (line: string) => void,
-  restart?: (dataDir: string) => Promise<TestServer>,
+  startAgain?: (dataDir: string) => Promise<TestServer>,
 ): Promise<ScaleResult> {
   const random = rng(options.seed + 1);
   const plans = personPlans(options);
@@ -264,25 +295,15 @@ export async function runScaleBench(
   const stopSeconds = (performance.now() - stopStarted) / 1000;
   const stored = exitCode === 0 ? await countStoredEvents(server.dataDir) : null;
 
-  let restarted: ScaleResult['restart'] = null;
-  if (restart && exitCode === 0) {
+  let restart: RestartFigures | null = null;
+  let restartError: string | null = null;
+  if (startAgain && exitCode === 0) {
     log('scale: restarting on the same data...');
-    const startStarted = performance.now();
-    const again = await restart(server.dataDir);
     try {
-      const seconds = (performance.now() - startStarted) / 1000;
-      const restartUrl = new URL('/flags/?v=2', again.url);
-      const probe = new RawHttpConnection(restartUrl);
-      const t0 = performance.now();
-      const res = await probe.request(postRequestBytes(restartUrl, JSON.stringify({ token: again.token, distinct_id: personId(0), groups: { company: companyKey(0) } })));
-      const firstFlagsMs = performance.now() - t0;
-      probe.close();
-      if (res.status !== 200) throw new Error(`/flags after restart answered ${res.status}`);
-      const rss = readProcessTreeRss(again.pid);
-      restarted = { seconds, rss, firstFlagsMs, exitCode: await again.stop() };
+      restart = await measureRestart(startAgain, server.dataDir);
     } catch (error) {
-      await again.kill9();
-      throw error;
+      // startServer has killed a server that did not become healthy in time; report it.
+      restartError = error instanceof Error ? error.message.split('\n')[0] : String(error);
     }
   }
 
@@ -293,7 +314,8 @@ export async function runScaleBench(
     expectedEnabled > 0 &&
     flagsCount === definitions.length &&
     stored === load.acknowledged + 1 &&
-    (restarted === null || restarted.exitCode === 0);
+    restartError === null &&
+    (restart === null || restart.exitCode === 0);
   return {
     options,
     generateSeconds,
@@ -310,7 +332,8 @@ export async function runScaleBench(
     stopSeconds,
     exitCode,
     stored,
-    restart: restarted,
+    restart,
+    restartError,
     ok,
   };
 }
@@ -356,6 +379,7 @@ export function scaleRows(r: ScaleResult): ResultRow[] {
       r.stored === null ? 'not counted' : `${formatInt(r.stored)} (${r.stored === r.load.acknowledged + 1 ? 'matches acknowledged' : `MISMATCH: ${formatInt(r.load.acknowledged + 1)} acknowledged`})`,
     ),
   );
+  if (r.restartError) rows.push(row('restart on the same data', `FAILED: ${r.restartError}`));
   if (r.restart) {
     rows.push(
       row('restart on the same data: healthy after', formatSeconds(r.restart.seconds)),
