@@ -172,36 +172,46 @@ export async function generateTraffic(options: GeneratorOptions): Promise<Genera
     return { kind: 'capture', event: { distinct_id: distinctId, event: name, properties, timestamp, uuid } };
   };
 
-  const bodies: GeneratedBody[] = [];
-  // Compression runs on the libuv thread pool while the next batches are generated.
-  const pending: Promise<void>[] = [];
   let groupIdentifies = 0;
   let identifies = 0;
-  let rawBytes = 0;
   const start = Date.now() - 60_000;
   let produced = 0;
-  while (produced < options.events) {
-    const size = Math.min(options.batchSize, options.events - produced);
-    const rand = randomBytes(10 * size);
-    const batch: object[] = [];
-    // Events were captured over the last minute, in order; sent_at is after the last one.
-    for (let i = 0; i < size; i++) {
-      const ms = start + Math.floor(((produced + i) / options.events) * 60_000);
-      const { kind, event } = makeEvent(new Date(ms).toISOString(), uuidv7(ms, rand, i * 10));
-      if (kind === 'group') groupIdentifies++;
-      else if (kind === 'identify') identifies++;
-      batch.push(event);
+  function* envelopes(): Generator<{ json: string; events: number }> {
+    while (produced < options.events) {
+      const size = Math.min(options.batchSize, options.events - produced);
+      const rand = randomBytes(10 * size);
+      const batch: object[] = [];
+      // Events were captured over the last minute, in order; sent_at is after the last one.
+      for (let i = 0; i < size; i++) {
+        const ms = start + Math.floor(((produced + i) / options.events) * 60_000);
+        const { kind, event } = makeEvent(new Date(ms).toISOString(), uuidv7(ms, rand, i * 10));
+        if (kind === 'group') groupIdentifies++;
+        else if (kind === 'identify') identifies++;
+        batch.push(event);
+      }
+      produced += size;
+      const sentAt = new Date(start + Math.floor((produced / options.events) * 60_000) + 50).toISOString();
+      yield { json: JSON.stringify({ api_key: options.token, batch, sent_at: sentAt }), events: size };
     }
-    produced += size;
-    const sentAt = new Date(start + Math.floor((produced / options.events) * 60_000) + 50).toISOString();
-    const json = JSON.stringify({ api_key: options.token, batch, sent_at: sentAt });
+  }
+  const { bodies, rawBytes, gzippedBytes } = await gzipBodies(envelopes());
+  return { bodies, events: produced, rawBytes, gzippedBytes, groupIdentifies, identifies };
+}
+
+/** Gzips JSON bodies in order; compression runs on the libuv thread pool while the next are made. */
+export async function gzipBodies(
+  envelopes: Iterable<{ json: string; events: number }>,
+): Promise<{ bodies: GeneratedBody[]; rawBytes: number; gzippedBytes: number }> {
+  const bodies: GeneratedBody[] = [];
+  const pending: Promise<void>[] = [];
+  let rawBytes = 0;
+  for (const { json, events } of envelopes) {
     rawBytes += Buffer.byteLength(json);
     const index = bodies.length;
-    bodies.push({ gzipped: Buffer.alloc(0), events: size });
-    pending.push(gzip(json).then((gzipped) => void (bodies[index] = { gzipped, events: size })));
+    bodies.push({ gzipped: Buffer.alloc(0), events });
+    pending.push(gzip(json).then((gzipped) => void (bodies[index] = { gzipped, events })));
     if (pending.length >= 4) await pending.shift();
   }
   await Promise.all(pending);
-  const gzippedBytes = bodies.reduce((n, b) => n + b.gzipped.length, 0);
-  return { bodies, events: produced, rawBytes, gzippedBytes, groupIdentifies, identifies };
+  return { bodies, rawBytes, gzippedBytes: bodies.reduce((n, b) => n + b.gzipped.length, 0) };
 }

@@ -10,6 +10,7 @@ import { readMainThreadCpuSeconds, readProcessCpuSeconds, readProcessMemory, rea
 import { post } from './http-post.js';
 import { postRequestBytes, RawHttpConnection } from './raw-http-client.js';
 import { rng } from './random.js';
+import { percentile } from './stats.js';
 
 export interface FlagsBenchOptions {
   readonly companies: number;
@@ -23,6 +24,8 @@ export interface FlagsBenchOptions {
   /** Distinct request bodies generated before the clock starts. */
   readonly bodies: number;
   readonly seed: number;
+  /** Company group keys are this prefix and a number (the soak uses the ingest traffic's "c"). */
+  readonly companyKeyPrefix: string;
 }
 
 export const defaultFlagsOptions: FlagsBenchOptions = {
@@ -35,6 +38,7 @@ export const defaultFlagsOptions: FlagsBenchOptions = {
   durationSeconds: 15,
   bodies: 4_000,
   seed: 7,
+  companyKeyPrefix: 'company_',
 };
 
 /** What the issue asks for on a 2-core machine. */
@@ -45,8 +49,8 @@ const PLANS = ['free', 'starter', 'pro', 'enterprise'];
 const COUNTRIES = ['US', 'DE', 'FR', 'GB', 'BR', 'IN', 'JP'];
 const DOMAINS = ['acme.io', 'example.com', 'gmail.com', 'initech.com', 'globex.org'];
 
-const companyKey = (i: number) => `company_${i}`;
-const personId = (i: number) => `user_${i}`;
+export const companyKey = (i: number, prefix = defaultFlagsOptions.companyKeyPrefix) => `${prefix}${i}`;
+export const personId = (i: number) => `user_${i}`;
 export const companyProps = (i: number) => ({ name: `Company ${i}`, plan: PLANS[i % PLANS.length], seats: 1 + ((i * 37) % 500), industry: i % 3 === 0 ? 'saas' : 'retail' });
 export const personProps = (i: number) => ({
   email: `user${i}@${DOMAINS[i % DOMAINS.length]}`,
@@ -150,11 +154,12 @@ export async function setupFlagsData(server: TestServer, options: FlagsBenchOpti
   const events: Record<string, unknown>[] = [];
   const timestamp = new Date().toISOString();
   for (let i = 0; i < options.companies; i++) {
+    const key = companyKey(i, options.companyKeyPrefix);
     events.push({
       event: '$groupidentify',
-      distinct_id: `$company_${companyKey(i)}`,
+      distinct_id: `$company_${key}`,
       timestamp,
-      properties: { $group_type: 'company', $group_key: companyKey(i), $group_set: companyProps(i), $lib: 'posthog-node' },
+      properties: { $group_type: 'company', $group_key: key, $group_set: companyProps(i), $lib: 'posthog-node' },
     });
   }
   for (let i = 0; i < options.persons; i++) {
@@ -177,15 +182,22 @@ export async function setupFlagsData(server: TestServer, options: FlagsBenchOpti
   );
   agent.destroy();
 
-  const definitions = [
-    ...Array.from({ length: options.personFlags }, (_, i) => personFlag(i)),
-    ...Array.from({ length: options.groupFlags }, (_, i) => groupFlag(i)),
-  ];
+  const definitions = flagDefinitions(options.personFlags, options.groupFlags);
+  await createFlags(server, definitions);
+  return { flags: definitions.length, seconds: (performance.now() - started) / 1000 };
+}
+
+/** The first `personFlags` person flags and `groupFlags` company flags. */
+export function flagDefinitions(personFlags: number, groupFlags: number): Record<string, unknown>[] {
+  return [...Array.from({ length: personFlags }, (_, i) => personFlag(i)), ...Array.from({ length: groupFlags }, (_, i) => groupFlag(i))];
+}
+
+/** Creates active flags through the management API with the personal API key. */
+export async function createFlags(server: TestServer, definitions: readonly Record<string, unknown>[]): Promise<void> {
   for (const body of definitions) {
     const res = await server.api('/api/projects/@current/feature_flags/', { method: 'POST', body: { name: body.key, active: true, ...body } });
     if (res.status !== 201) throw new Error(`creating flag ${String(body.key)}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
   }
-  return { flags: definitions.length, seconds: (performance.now() - started) / 1000 };
 }
 
 /** Placeholder for a fresh anonymous distinct id; as long as every id that replaces it. */
@@ -204,23 +216,19 @@ export function flagsBodies(token: string, options: FlagsBenchOptions): string[]
     const c = pick(options.companies);
     const distinctId = known ? personId(p) : ANONYMOUS_ID;
     const company = companyProps(c);
+    const key = companyKey(c, options.companyKeyPrefix);
     bodies.push(
       JSON.stringify({
         token,
         distinct_id: distinctId,
-        groups: { company: companyKey(c) },
+        groups: { company: key },
         // posthog-node sends what the caller passes; posthog-js sends a few initial props.
         person_properties: known ? { distinct_id: distinctId, country: personProps(p).country } : { $initial_referring_domain: '$direct', country: COUNTRIES[pick(7)] },
-        group_properties: { company: { $group_key: companyKey(c), plan: company.plan } },
+        group_properties: { company: { $group_key: key, plan: company.plan } },
       }),
     );
   }
   return bodies;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 export interface FlagsResult {
@@ -249,27 +257,35 @@ export interface FlagsResult {
   readonly baselineRequestsPerSecond: number;
 }
 
-/** Warm-up, then `durationSeconds` of closed-loop load from `concurrency` clients. */
-export async function runFlagsBench(server: TestServer, options: FlagsBenchOptions, setup: FlagsSetup): Promise<FlagsResult> {
-  const url = new URL('/flags/?v=2', server.url);
-  const templates = flagsBodies(server.token, options).map((body) => {
+/**
+ * The `i`-th request's bytes, cycling over the generated bodies; an anonymous body gets a new
+ * distinct id each time it is sent.
+ */
+export function flagsRequestSource(url: URL, token: string, options: FlagsBenchOptions): (i: number) => Buffer {
+  const templates = flagsBodies(token, options).map((body) => {
     const bytes = postRequestBytes(url, body);
     return { bytes, anonymousIdAt: bytes.indexOf(ANONYMOUS_ID) };
   });
   let anonymous = 0;
-  const requestBytes = (i: number) => {
+  return (i: number) => {
     const { bytes, anonymousIdAt } = templates[i % templates.length];
     if (anonymousIdAt < 0) return bytes;
     const fresh = Buffer.from(bytes);
     fresh.write(`anon-${(anonymous++).toString(36).padStart(ANONYMOUS_ID.length - 5, '0')}`, anonymousIdAt, 'latin1');
     return fresh;
   };
+}
+
+/** Warm-up, then `durationSeconds` of closed-loop load from `concurrency` clients. */
+export async function runFlagsBench(server: TestServer, options: FlagsBenchOptions, setup: FlagsSetup): Promise<FlagsResult> {
+  const url = new URL('/flags/?v=2', server.url);
+  const requestBytes = flagsRequestSource(url, server.token, options);
   const connections = Array.from({ length: options.concurrency }, () => new RawHttpConnection(url));
 
   // Sanity check: every request answers every flag, and the conditions do match some of them.
   let probeFlags = 0;
   let probeEnabled = 0;
-  const probes = Math.min(50, templates.length);
+  const probes = Math.min(50, options.bodies);
   for (let i = 0; i < probes; i++) {
     const probe = await connections[0].request(requestBytes(i), true);
     const text = probe.body?.toString('utf8') ?? '';

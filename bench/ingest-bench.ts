@@ -2,11 +2,12 @@
 // /batch requests to a running server. A 200 is only sent after the events' transaction has
 // committed, so acknowledged events are durable events.
 import http from 'node:http';
-import { post } from './http-post.js';
+import { postGzipBatch } from './http-post.js';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { defaultGeneratorOptions, generateTraffic, type GeneratedTraffic, type GeneratorOptions } from './event-generator.js';
 import { progressBar } from './progress.js';
+import { percentile } from './stats.js';
 import { formatBytes, formatInt, formatSeconds, type ResultRow } from './report.js';
 import {
   directorySize,
@@ -79,11 +80,6 @@ export async function prepareIngestTraffic(token: string, options: IngestBenchOp
   return { traffic, seconds: (performance.now() - started) / 1000 };
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 /** Sends the traffic with `concurrency` senders, each with one request in flight. */
 export async function runIngestBench(
   server: BenchServer,
@@ -115,11 +111,7 @@ export async function runIngestBench(
       const body = traffic.bodies[next++];
       const t0 = performance.now();
       try {
-        const res = await post(agent, url, body.gzipped, {
-          'content-encoding': 'gzip',
-          'content-length': String(body.gzipped.length),
-          'user-agent': 'posthog-node/5.70.0 (prickle bench)',
-        });
+        const res = await postGzipBatch(agent, url, body.gzipped);
         latencies.push(performance.now() - t0);
         if (res.status === 200) {
           acknowledged += body.events;

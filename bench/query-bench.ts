@@ -13,6 +13,7 @@ import { datasetBatches, type DatasetOptions } from './query-dataset.js';
 import { formatInt, formatSeconds, type ResultRow } from './report.js';
 import { sampleRss } from './server-process.js';
 import { post } from './http-post.js';
+import { dailyTrend, funnelByCompany } from './insight-queries.js';
 
 export interface QueryBenchOptions {
   readonly dataset: DatasetOptions;
@@ -21,27 +22,13 @@ export interface QueryBenchOptions {
   readonly progress: boolean;
 }
 
-const FUNNEL = {
-  kind: 'FunnelsQuery',
-  series: [
-    { kind: 'EventsNode', event: 'signed_up' },
-    { kind: 'EventsNode', event: 'created_project' },
-    { kind: 'EventsNode', event: 'upgraded_plan' },
-  ],
-  aggregation_group_type_index: 0,
-  dateRange: { date_from: '-60d' },
-  funnelsFilter: { funnelWindowInterval: 14, funnelWindowIntervalUnit: 'day', funnelOrderType: 'ordered' },
-};
+const FUNNEL = funnelByCompany(['signed_up', 'created_project', 'upgraded_plan'], '-60d', 14);
 
 /** The benchmark's queries, by name, as sent to POST /api/projects/@current/query/. */
 export const BENCH_QUERIES: Record<string, Record<string, unknown>> = {
-  'trends: daily unique companies, 30 days, group filter': {
-    kind: 'TrendsQuery',
-    series: [{ kind: 'EventsNode', event: 'api_request', math: 'unique_group', math_group_type_index: 0 }],
-    interval: 'day',
-    dateRange: { date_from: '-30d' },
+  'trends: daily unique companies, 30 days, group filter': dailyTrend({ event: 'api_request', math: 'unique_group', math_group_type_index: 0 }, '-30d', {
     properties: [{ key: 'plan', value: 'pro', operator: 'exact', type: 'group', group_type_index: 0 }],
-  },
+  }),
   'funnel: 3 steps by company, 14-day window': FUNNEL,
   'funnel: companies dropped off before step 2': {
     kind: 'ActorsQuery',

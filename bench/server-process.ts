@@ -25,6 +25,33 @@ export function readProcessMemory(pid: number): ProcessMemory | undefined {
   return { rss: kb('VmRSS'), peakRss: kb('VmHWM') };
 }
 
+/** The process and all its descendants, from /proc/<pid>/task/<tid>/children (Linux). */
+export function processTree(pid: number): number[] {
+  const pids = [pid];
+  for (let i = 0; i < pids.length; i++) {
+    let tids: string[];
+    try {
+      tids = fs.readdirSync(`/proc/${pids[i]}/task`);
+    } catch {
+      continue; // gone
+    }
+    for (const tid of tids) {
+      try {
+        const children = fs.readFileSync(`/proc/${pids[i]}/task/${tid}/children`, 'utf8').trim();
+        if (children) pids.push(...children.split(' ').map(Number));
+      } catch {
+        // thread gone
+      }
+    }
+  }
+  return pids;
+}
+
+/** Sum of VmRSS over a process and its descendants, bytes (0 when it is gone). */
+export function readProcessTreeRss(pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + (readProcessMemory(p)?.rss ?? 0), 0);
+}
+
 /** User + system CPU seconds a process has used so far (Linux /proc, 100 ticks per second). */
 export function readProcessCpuSeconds(pid: number): number | undefined {
   return cpuSecondsOf(`/proc/${pid}/stat`);
