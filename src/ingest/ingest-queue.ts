@@ -9,6 +9,7 @@ import { ingestEvent, WARNING_EVENT_DROPPED } from './ingest-processor.js';
 import type { IngestEvent, PropertyTypes } from './ingest-event.js';
 import { recordEventPropertyTypes } from './property-definitions.js';
 import { IngestStateIndex, type ProjectState } from './project-state.js';
+import { Actors } from './actors.js';
 
 interface Job {
   readonly projectId: number;
@@ -42,10 +43,15 @@ export class IngestQueue {
     private state: IngestStateIndex,
     private readonly maxGroupTypes: number,
     private readonly log: FastifyBaseLogger,
+    /** Persons and groups: a bounded cache over the store, shared with /flags. */
+    readonly actors: Actors,
   ) {}
 
-  static async open(store: Store, maxGroupTypes: number, log: FastifyBaseLogger): Promise<IngestQueue> {
-    return new IngestQueue(store, IngestStateIndex.fromSnapshot(await store.loadIngestState()), maxGroupTypes, log);
+  /** `options.actorCacheBytes`: budget of the person and group cache (see actor-cache.ts). */
+  static async open(store: Store, maxGroupTypes: number, log: FastifyBaseLogger, options: { actorCacheBytes?: number } = {}): Promise<IngestQueue> {
+    const actors = await Actors.open(store, options.actorCacheBytes);
+    const state = IngestStateIndex.fromSnapshot(await store.loadIngestState(), actors.cache, actors.knownDistinctIds);
+    return new IngestQueue(store, state, maxGroupTypes, log, actors);
   }
 
   projectByToken(token: string): ProjectState | undefined {
@@ -117,6 +123,9 @@ export class IngestQueue {
       while (this.jobs.length > 0 || this.exclusives.length > 0 || inFlight) {
         if (this.jobs.length > 0 && this.exclusives.length === 0) {
           const jobs = this.takeJobs();
+          const batch = this.actors.beginBatch();
+          const loading = this.actors.prefetch(jobs, (projectId) => this.state.project(projectId));
+          if (loading && !(await this.prefetched(jobs, loading))) continue;
           const commit = this.apply(jobs);
           if (inFlight) {
             const previousOk = await inFlight;
@@ -128,7 +137,7 @@ export class IngestQueue {
               continue;
             }
           }
-          if (commit) inFlight = this.write(jobs, commit);
+          if (commit) inFlight = this.write(jobs, commit, batch);
           else await this.reload();
           continue;
         }
@@ -186,13 +195,28 @@ export class IngestQueue {
       this.log.error({ err: error }, 'applying a batch failed');
       this.fail(jobs, error);
       return undefined;
+    } finally {
+      this.actors.endBatch();
+    }
+  }
+
+  /** Waits for the persons and groups a batch needs; false (jobs failed) when the store read failed. */
+  private async prefetched(jobs: Job[], loading: Promise<void>): Promise<boolean> {
+    try {
+      await loading;
+      return true;
+    } catch (error) {
+      this.log.error({ err: error }, 'reading persons and groups for a batch failed');
+      this.fail(jobs, new HttpError('unavailable', 'Ingestion failed to read persons; retry.'));
+      return false;
     }
   }
 
   /** Writes one applied batch and answers its requests; false when the write failed. */
-  private async write(jobs: Job[], commit: IngestCommit): Promise<boolean> {
+  private async write(jobs: Job[], commit: IngestCommit, batch: number): Promise<boolean> {
     try {
       await this.store.commitIngest(commit);
+      this.actors.committed(batch);
       this.settle(jobs);
       for (const job of jobs) job.resolve();
       return true;
@@ -212,10 +236,14 @@ export class IngestQueue {
     for (const job of jobs) this.queuedEvents -= job.events.length;
   }
 
-  /** The in-memory state may hold changes that were never written: start again from the store. */
+  /**
+   * The in-memory state may hold changes that were never written: start again from the store.
+   * The distinct-id filter is kept: ids of a lost batch in it only cost a store read.
+   */
   private async reload(): Promise<void> {
+    this.actors.forget();
     try {
-      this.state = IngestStateIndex.fromSnapshot(await this.store.loadIngestState());
+      this.state = IngestStateIndex.fromSnapshot(await this.store.loadIngestState(), this.actors.cache, this.actors.knownDistinctIds);
     } catch (error) {
       this.log.error({ err: error }, 'reloading ingestion state failed');
     }
