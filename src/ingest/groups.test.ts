@@ -72,7 +72,7 @@ describe('group processing', () => {
     const state = newProjectState();
     const ctx = groupContext();
     identify(state, event('$groupidentify', 'u', { $group_type: 'company', $group_key: 'acme', $group_set: 'oops' }), ctx);
-    expect(state.actors.stats().groups).toBe(0);
+    expect(state.cache.stats().groups).toBe(0);
     expect(ctx.commit.build().warnings.map((w) => w.type)).toEqual(['invalid_group_set']);
   });
 

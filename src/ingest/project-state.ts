@@ -27,12 +27,12 @@ export class ProjectState {
   private groupTypeNames: Readonly<Record<number, string>> | undefined;
 
   /**
-   * `actors` and `knownDistinctIds` are shared by all projects (their keys hold the project id).
+   * `cache` and `knownDistinctIds` are shared by all projects (their keys hold the project id).
    * Persons and groups must be in the cache before a batch is applied: see Actors.prefetch.
    */
   constructor(
     public project: Project,
-    readonly actors: ActorCache,
+    readonly cache: ActorCache,
     private readonly knownDistinctIds: MembershipFilter,
   ) {}
 
@@ -58,7 +58,7 @@ export class ProjectState {
     this.groupTypeNames = undefined;
     this.groupTypesByIndex.delete(groupTypeIndex);
     this.groupTypesByName.delete(type.groupType);
-    this.actors.removeGroupsOfType(this.project.id, groupTypeIndex);
+    this.cache.removeGroupsOfType(this.project.id, groupTypeIndex);
     this.definitions.delete(`group:${groupTypeIndex}`);
   }
 
@@ -80,32 +80,32 @@ export class ProjectState {
 
   /** A new person, with its first distinct ids. */
   addPerson(person: MutablePerson): void {
-    this.actors.addPerson(person);
+    this.cache.addPerson(person);
     for (const distinctId of person.distinctIds) this.knownDistinctIds.add(this.project.id, distinctId);
   }
 
   /** Gives a distinct id to a person (taking it from any other). */
   assignDistinctId(person: MutablePerson, distinctId: string): void {
     person.distinctIds.add(distinctId);
-    this.actors.indexDistinctId(person, distinctId);
+    this.cache.indexDistinctId(person, distinctId);
     this.knownDistinctIds.add(this.project.id, distinctId);
   }
 
   /** Forgets a person merged into another (after its distinct ids moved). */
   removePerson(person: MutablePerson): void {
-    this.actors.removePerson(person);
+    this.cache.removePerson(person);
   }
 
   personOf(distinctId: string): MutablePerson | undefined {
-    return this.actors.person(this.project.id, distinctId);
+    return this.cache.person(this.project.id, distinctId);
   }
 
   group(groupTypeIndex: number, groupKey: string): Group | undefined {
-    return this.actors.group(this.project.id, groupTypeIndex, groupKey);
+    return this.cache.group(this.project.id, groupTypeIndex, groupKey);
   }
 
   putGroup(group: Group): void {
-    this.actors.putGroup(group);
+    this.cache.putGroup(group);
   }
 }
 
@@ -114,16 +114,16 @@ export class IngestStateIndex {
   private readonly byToken = new Map<string, ProjectState>();
 
   private constructor(
-    private readonly actors: ActorCache,
+    private readonly cache: ActorCache,
     private readonly knownDistinctIds: MembershipFilter,
   ) {}
 
   static fromSnapshot(
     snapshot: { projects: readonly Project[]; groupTypes: readonly GroupType[]; propertyDefinitions: readonly PropertyDefinition[] },
-    actors: ActorCache,
+    cache: ActorCache,
     knownDistinctIds: MembershipFilter,
   ): IngestStateIndex {
-    const index = new IngestStateIndex(actors, knownDistinctIds);
+    const index = new IngestStateIndex(cache, knownDistinctIds);
     for (const project of snapshot.projects) index.addProject(project);
     for (const type of snapshot.groupTypes) index.byId.get(type.projectId)?.addGroupType(type);
     for (const d of snapshot.propertyDefinitions) {
@@ -133,7 +133,7 @@ export class IngestStateIndex {
   }
 
   addProject(project: Project): ProjectState {
-    const state = new ProjectState(project, this.actors, this.knownDistinctIds);
+    const state = new ProjectState(project, this.cache, this.knownDistinctIds);
     this.byId.set(project.id, state);
     this.byToken.set(project.apiToken, state);
     return state;
