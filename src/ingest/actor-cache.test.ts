@@ -133,6 +133,19 @@ describe('actor cache', () => {
     expect(cache.group(1, 0, 'acme')!.properties).toEqual({ v: 2 });
   });
 
+  it('remembers groups the store lacks until one is put or installed', () => {
+    const cache = new ActorCache(Infinity);
+    cache.markGroupAbsent(1, 0, 'ghost');
+    cache.markGroupAbsent(1, 0, 'other');
+    expect([cache.isGroupAbsent(1, 0, 'ghost'), cache.isGroupAbsent(1, 1, 'ghost'), cache.isGroupAbsent(2, 0, 'ghost')]).toEqual([true, false, false]);
+    cache.putGroup(group('ghost'));
+    cache.installGroup(group('other'), false);
+    expect([cache.isGroupAbsent(1, 0, 'ghost'), cache.isGroupAbsent(1, 0, 'other')]).toEqual([false, false]);
+    // A group in memory is never marked absent.
+    cache.markGroupAbsent(1, 0, 'ghost');
+    expect(cache.isGroupAbsent(1, 0, 'ghost')).toBe(false);
+  });
+
   it('drops the groups of a removed type and everything on clear, changing the generation', () => {
     const cache = new ActorCache(Infinity);
     cache.putGroup(group('a', {}, 0));

@@ -24,6 +24,9 @@ const DISTINCT_ID_BYTES = 40;
 /** Heap per character of JSON text, once parsed (ASCII text; other text takes up to twice this). */
 const PROPERTIES_JSON_FACTOR = 1.1;
 
+/** Group keys remembered as absent from the store, at most (about 100 bytes each). */
+const MAX_ABSENT_GROUPS = 10_000;
+
 interface PersonEntry {
   readonly kind: 'person';
   readonly key: string;
@@ -70,6 +73,12 @@ export class ActorCache {
   /** Every entry, least recently used first (a Map keeps insertion order; use re-inserts). */
   private readonly entries = new Map<string, Entry>();
   private readonly byDistinctId = new Map<string, PersonEntry>();
+  /**
+   * Groups a store read found absent, oldest first: /flags requests may name groups that were
+   * never identified, and should not read the store for them every time. (Distinct ids need no
+   * such list: the membership filter answers for those.)
+   */
+  private readonly absentGroups = new Set<string>();
   private bytes = 0;
   private personCount = 0;
   private batchSeq = 0;
@@ -115,6 +124,7 @@ export class ActorCache {
   clear(): void {
     this.entries.clear();
     this.byDistinctId.clear();
+    this.absentGroups.clear();
     this.usedByBatch.clear();
     this.bytes = 0;
     this.personCount = 0;
@@ -164,6 +174,7 @@ export class ActorCache {
   /** A group created or changed by ingestion. */
   putGroup(group: Group): void {
     const key = groupKey(group.projectId, group.groupTypeIndex, group.groupKey);
+    this.absentGroups.delete(key);
     const existing = this.entries.get(key);
     if (existing?.kind === 'group') {
       existing.group = group;
@@ -207,13 +218,29 @@ export class ActorCache {
 
   /** As installPerson, for a group. */
   installGroup(stored: Group, pin: boolean): void {
-    const existing = this.entries.get(groupKey(stored.projectId, stored.groupTypeIndex, stored.groupKey));
+    const key = groupKey(stored.projectId, stored.groupTypeIndex, stored.groupKey);
+    this.absentGroups.delete(key);
+    const existing = this.entries.get(key);
     if (existing) {
       if (pin) this.use(existing);
       return;
     }
-    this.insert({ kind: 'group', key: groupKey(stored.projectId, stored.groupTypeIndex, stored.groupKey), group: stored, bytes: 0, seq: pin ? this.batchSeq : 0 });
+    this.insert({ kind: 'group', key, group: stored, bytes: 0, seq: pin ? this.batchSeq : 0 });
     this.trim();
+  }
+
+  /** Remembers that the store has no such group (as installGroup, only for a read no commit overtook). */
+  markGroupAbsent(projectId: number, groupTypeIndex: number, groupKeyText: string): void {
+    const key = groupKey(projectId, groupTypeIndex, groupKeyText);
+    if (this.entries.has(key)) return;
+    this.absentGroups.delete(key);
+    this.absentGroups.add(key);
+    if (this.absentGroups.size > MAX_ABSENT_GROUPS) this.absentGroups.delete(this.absentGroups.values().next().value!);
+  }
+
+  /** True when the group certainly does not exist: neither cached nor stored. */
+  isGroupAbsent(projectId: number, groupTypeIndex: number, groupKeyText: string): boolean {
+    return this.absentGroups.has(groupKey(projectId, groupTypeIndex, groupKeyText));
   }
 
   // Reads that pin nothing (/flags): they only count as use for the LRU order.

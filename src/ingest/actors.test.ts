@@ -137,6 +137,20 @@ describe('persons and groups beyond the cache', () => {
     expect(watched.calls.persons).toHaveLength(1);
   });
 
+  it('reads a group /flags asks for and the store lacks once, until ingestion creates it', async () => {
+    const seed = await IngestQueue.open(store, 5, silentLog);
+    await seed.submit(1, [event('$groupidentify', '$company_a', { $group_type: 'company', $group_key: 'a', $group_set: {} })], [], []);
+    const watched = observed(store);
+    const queue = await IngestQueue.open(watched.store, 5, silentLog);
+    const ask = async () => (await flagEvaluationContext(queue.actors, queue.project(1)!, { distinctId: 'u', groups: { company: 'ghost' } })).groupProperties.company;
+    expect(await ask()).toEqual({ $group_key: 'ghost' });
+    expect(await ask()).toEqual({ $group_key: 'ghost' });
+    expect(watched.calls.groups).toBe(1);
+    await queue.submit(1, [event('$groupidentify', '$company_ghost', { $group_type: 'company', $group_key: 'ghost', $group_set: { plan: 'pro' } })], [], []);
+    expect(await ask()).toEqual({ plan: 'pro', $group_key: 'ghost' });
+    expect(watched.calls.groups).toBe(1);
+  });
+
   it('does not cache what a /flags read found when a commit completed during the read', async () => {
     const seed = await IngestQueue.open(store, 5, silentLog);
     await seed.submit(1, [event('x', 'u1', { $set: { v: 1 } })], [], []);

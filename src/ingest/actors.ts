@@ -40,9 +40,14 @@ export class Actors {
       const generation = this.cache.generation;
       const groups = await this.store.lookupGroups(projectId, keys.map(parseGroupLookupKey));
       const found = new Map<string, Group>();
-      for (const group of groups) {
-        found.set(groupLookupKey(group.groupTypeIndex, group.groupKey), group);
-        if (this.cache.generation === generation) this.cache.installGroup(group, false);
+      for (const group of groups) found.set(groupLookupKey(group.groupTypeIndex, group.groupKey), group);
+      if (this.cache.generation === generation) {
+        for (const group of groups) this.cache.installGroup(group, false);
+        for (const key of keys) {
+          if (found.has(key)) continue;
+          const { groupTypeIndex, groupKey } = parseGroupLookupKey(key);
+          this.cache.markGroupAbsent(projectId, groupTypeIndex, groupKey);
+        }
       }
       return found;
     });
@@ -93,7 +98,7 @@ export class Actors {
         const key = normalizeGroupKey(identify.key);
         // A type not known yet has no stored groups.
         const index = typeof identify.type === 'string' ? state.groupTypesByName.get(identify.type)?.groupTypeIndex : undefined;
-        if (key === undefined || index === undefined || this.cache.group(projectId, index, key)) continue;
+        if (key === undefined || index === undefined || this.cache.group(projectId, index, key) || this.cache.isGroupAbsent(projectId, index, key)) continue;
         let keys = groups.get(projectId);
         if (!keys) groups.set(projectId, (keys = new Map()));
         keys.set(groupLookupKey(index, key), { groupTypeIndex: index, groupKey: key });
@@ -138,6 +143,7 @@ export class Actors {
   groupProperties(projectId: number, groupTypeIndex: number, groupKey: string): Properties | undefined | Promise<Properties | undefined> {
     const cached = this.cache.peekGroup(projectId, groupTypeIndex, groupKey);
     if (cached) return cached.properties;
+    if (this.cache.isGroupAbsent(projectId, groupTypeIndex, groupKey)) return undefined;
     return this.groupReads.get(projectId, groupLookupKey(groupTypeIndex, groupKey)).then((group) => group?.properties);
   }
 }
