@@ -4,12 +4,12 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { HttpError } from '../errors.js';
 import type { IngestCommit, Project, Store } from '../store/store.js';
+import { Actors } from './actors.js';
 import { CommitBuilder } from './commit-builder.js';
 import { ingestEvent, WARNING_EVENT_DROPPED } from './ingest-processor.js';
 import type { IngestEvent, PropertyTypes } from './ingest-event.js';
 import { recordEventPropertyTypes } from './property-definitions.js';
 import { IngestStateIndex, type ProjectState } from './project-state.js';
-import { Actors } from './actors.js';
 
 interface Job {
   readonly projectId: number;
