@@ -143,7 +143,7 @@ export function registerFlagRoutes(app: FastifyInstance, deps: FlagRoutesDeps): 
       const flag = await existing(projectId, id);
       const state = queue.project(projectId);
       if (!state) throw new HttpError('not_found', 'Project not found.');
-      const context = flagEvaluationContext(state, { distinctId: body.distinct_id ?? '', groups: body.groups ?? {} });
+      const context = await flagEvaluationContext(queue.actors, state, { distinctId: body.distinct_id ?? '', groups: body.groups ?? {} });
       const [result] = (await flags.compiled(projectId)).evaluate(context, new Set([flag.key]));
       if (!result) throw new HttpError('not_found', 'Feature flag not found.');
       return serializeEvaluation(result);
@@ -167,7 +167,7 @@ export function registerFlagRoutes(app: FastifyInstance, deps: FlagRoutesDeps): 
         ensure_experience_continuity: false,
         filters: filters as FlagFilters,
       };
-      const context = flagEvaluationContext(state, { distinctId: body.distinct_id ?? '', groups: body.groups ?? {} });
+      const context = await flagEvaluationContext(queue.actors, state, { distinctId: body.distinct_id ?? '', groups: body.groups ?? {} });
       return serializeEvaluation(evaluateFlag(draft, context));
     });
 

@@ -76,7 +76,7 @@ export async function registerFlagEndpoints(app: FastifyInstance, deps: FlagEndp
       const request = parseFlagsRequest(body, deps);
       const answer = await deps.flagThread.answer({
         projectId: request.state.project.id,
-        context: flagEvaluationContext(request.state, request),
+        context: await flagEvaluationContext(deps.queue.actors, request.state, request),
         flagKeys: request.flagKeys,
         shape: flagAnswerShape(endpoint, Number(typeof query.v === 'string' ? query.v : '0') || 0),
         withConfig: query.config === 'true',

@@ -1,7 +1,8 @@
 // The evaluation context of one flags request: the stored person's and groups' properties,
 // overridden by what the request sends. /flags and the management API's "evaluate" endpoint
 // both build it here, so testing a flag in the web app answers exactly what /flags would.
-import { groupId, type ProjectState } from '../ingest/project-state.js';
+import type { Actors } from '../ingest/actors.js';
+import type { ProjectState } from '../ingest/project-state.js';
 import type { Properties } from '../store/store.js';
 import type { EvaluationContext } from './evaluate-flag.js';
 
@@ -15,14 +16,24 @@ export interface FlagRequestSubject {
   readonly groupProperties?: Readonly<Record<string, Properties>>;
 }
 
-export function flagEvaluationContext(state: ProjectState, subject: FlagRequestSubject, now = new Date()): EvaluationContext {
-  const person = state.personOf(subject.distinctId);
-  const personProperties = { ...person?.properties, ...subject.personProperties, distinct_id: subject.distinctId };
+/**
+ * Stored properties come from the ingestion cache, or from the store when it lacks them (one
+ * coalesced read, never waiting on an ingestion batch); a cache hit awaits nothing but itself.
+ */
+export async function flagEvaluationContext(actors: Actors, state: ProjectState, subject: FlagRequestSubject, now = new Date()): Promise<EvaluationContext> {
+  const projectId = state.project.id;
+  const groups = Object.entries(subject.groups);
+  const [person, ...stored] = await Promise.all([
+    actors.personProperties(projectId, subject.distinctId),
+    ...groups.map(([type, key]) => {
+      const index = state.groupTypesByName.get(type)?.groupTypeIndex;
+      return index === undefined ? undefined : actors.groupProperties(projectId, index, String(key));
+    }),
+  ]);
+  const personProperties = { ...person, ...subject.personProperties, distinct_id: subject.distinctId };
   const groupProperties: Record<string, Properties> = {};
-  for (const [type, key] of Object.entries(subject.groups)) {
-    const index = state.groupTypesByName.get(type)?.groupTypeIndex;
-    const stored = index === undefined ? undefined : state.groups.get(groupId(index, String(key)));
-    groupProperties[type] = { ...stored?.properties, ...subject.groupProperties?.[type], $group_key: String(key) };
-  }
+  groups.forEach(([type, key], i) => {
+    groupProperties[type] = { ...stored[i], ...subject.groupProperties?.[type], $group_key: String(key) };
+  });
   return { distinctId: subject.distinctId, groups: subject.groups, groupTypeMapping: state.groupTypeNamesByIndex(), personProperties, groupProperties, now };
 }

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyGroupIdentify, normalizeGroupKey, resolveEventGroups, WARNING_GROUP_TYPE_LIMIT } from './groups.js';
 import { ingestEvent } from './ingest-processor.js';
-import { groupId } from './project-state.js';
 import type { IngestEvent } from './ingest-event.js';
 import type { ProjectState } from './project-state.js';
 import { event, groupContext, newProjectState } from './test-helpers.js';
@@ -54,7 +53,7 @@ describe('group processing', () => {
     identifyAt({ name: 'Acme', plan: 'free', nested: { a: 1 } }, '2026-03-01T00:00:00Z');
     identifyAt({ plan: 'pro', nested: { b: 2 } }, '2026-01-01T00:00:00Z');
     identifyAt({ plan: 'enterprise' }, '2026-02-01T00:00:00Z');
-    const group = state.groups.get(groupId(0, 'acme'))!;
+    const group = state.group(0, 'acme')!;
     expect(group.properties).toEqual({ name: 'Acme', plan: 'enterprise', nested: { b: 2 } });
     expect(group.createdAt.toISOString()).toBe('2026-01-01T00:00:00.000Z');
     expect(group.version).toBe(3);
@@ -66,14 +65,14 @@ describe('group processing', () => {
     const props = (set: unknown) => ({ $group_type: 'company', $group_key: 'acme', $group_set: set });
     identify(state, event('$groupidentify', 'u', props({ seats: 1 })), ctx);
     identify(state, event('$groupidentify', 'u', props({ seats: '1' })), ctx);
-    expect(state.groups.get(groupId(0, 'acme'))!.version).toBe(1);
+    expect(state.group(0, 'acme')!.version).toBe(1);
   });
 
   it('warns about a $group_set that is not an object and leaves the group untouched', () => {
     const state = newProjectState();
     const ctx = groupContext();
     identify(state, event('$groupidentify', 'u', { $group_type: 'company', $group_key: 'acme', $group_set: 'oops' }), ctx);
-    expect(state.groups.size).toBe(0);
+    expect(state.cache.stats().groups).toBe(0);
     expect(ctx.commit.build().warnings.map((w) => w.type)).toEqual(['invalid_group_set']);
   });
 
@@ -90,6 +89,6 @@ describe('group processing', () => {
     const built = ctx.commit.build();
     expect(built.events.map((e) => e.groupKeys[0])).toEqual(['acme', '']);
     expect([...built.newPersons, ...built.changedPersons]).toHaveLength(0);
-    expect(state.groups.get(groupId(0, 'acme'))!.properties).toEqual({ name: 'Acme' });
+    expect(state.group(0, 'acme')!.properties).toEqual({ name: 'Acme' });
   });
 });

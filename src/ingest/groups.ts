@@ -3,7 +3,7 @@
 import type { Group, GroupType, Properties } from '../store/store.js';
 import type { CommitBuilder } from './commit-builder.js';
 import type { IngestEvent } from './ingest-event.js';
-import { groupId, type ProjectState } from './project-state.js';
+import type { ProjectState } from './project-state.js';
 
 export const WARNING_GROUP_TYPE_LIMIT = 'group_type_limit_exceeded';
 export const WARNING_INVALID_GROUP_SET = 'invalid_group_set';
@@ -102,8 +102,7 @@ export function applyGroupIdentify(
     warnLimit(state, groupType, groupKey, at, ctx);
     return undefined;
   }
-  const id = groupId(index, groupKey);
-  const existing = state.groups.get(id);
+  const existing = state.group(index, groupKey);
   let next: Group;
   if (!existing) {
     next = {
@@ -130,7 +129,7 @@ export function applyGroupIdentify(
     if (!changed && createdAt === existing.createdAt) return index;
     next = { ...existing, properties, createdAt, updatedAt: new Date(), version: existing.version + 1 };
   }
-  state.groups.set(id, next);
+  state.putGroup(next);
   ctx.commit.putGroup(next, !existing);
   return index;
 }

@@ -66,7 +66,7 @@ describe('ingest queue', () => {
       queue.submit(1, [event('x', 'anon-1', { $set: { plan: 'pro' } })], ['missing_distinct_id'], [['plan', 'String']]),
     ]);
     await queue.drain();
-    const persons = (await store.loadIngestState()).persons;
+    const persons = await store.lookupPersons(1, ['user-1']);
     expect(persons.map((p) => [[...p.distinctIds].sort(), p.properties])).toEqual([[['anon-1', 'user-1'], { plan: 'pro' }]]);
     expect((await store.listIngestionWarnings(1)).map((w) => [w.type, w.key, w.count])).toEqual([['event_dropped', 'missing_distinct_id', 1]]);
     expect((await store.listPropertyDefinitions({ projectId: 1, type: 'event', groupTypeIndex: -1, limit: 10, offset: 0 })).results.map((d) => d.name)).toEqual(['plan']);
@@ -83,7 +83,7 @@ describe('ingest queue', () => {
     await queue.drain();
 
     const state = await store.loadIngestState();
-    expect(state.persons.flatMap((p) => p.distinctIds).sort()).toEqual(['after', 'kept', 'retried']);
+    expect((await store.lookupPersons(1, ['kept', 'retried', 'after'])).flatMap((p) => p.distinctIds).sort()).toEqual(['after', 'kept', 'retried']);
     expect(state.groupTypes.map((t) => [t.groupType, t.groupTypeIndex])).toEqual([['company', 0], ['team', 1], ['project', 2]]);
     expect((await store.listEvents({ projectId: 1, limit: 10 })).map((e) => e.distinctId).sort()).toEqual(['after', 'kept', 'retried']);
   });
@@ -118,7 +118,7 @@ describe('ingest queue', () => {
       await other.createProject(project);
       const second = await IngestQueue.open(other, options(logDir), silentLog);
       expect((await other.listEvents({ projectId: 1, limit: 10 })).map((e) => e.event).sort()).toEqual(['$groupidentify', 'x', 'y']);
-      const [person] = (await other.loadIngestState()).persons;
+      const [person] = await other.lookupPersons(1, ['survivor']);
       expect(person.properties).toEqual({ plan: 'pro' });
       expect((await other.findGroup(1, 0, 'acme'))!.properties).toEqual({ name: 'Acme' });
       await second.close();

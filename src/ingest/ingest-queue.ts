@@ -10,6 +10,7 @@ import type { IngestEvent, PropertyTypes } from './ingest-event.js';
 import { recordEventPropertyTypes } from './property-definitions.js';
 import { IngestLog, type LogPosition, type LogRecord } from './ingest-log.js';
 import { IngestStateIndex, type ProjectState } from './project-state.js';
+import { Actors } from './actors.js';
 
 type PendingRecord = LogRecord & { readonly applied?: { resolve: () => void; reject: (error: unknown) => void } };
 
@@ -26,6 +27,8 @@ interface Entry {
 /** An applied batch waiting for (or in) its engine transaction. */
 interface Applied {
   readonly entries: readonly Entry[];
+  /** The actor cache's batch number: what it touched stays pinned until this commits. */
+  readonly batch: number;
   readonly commit: IngestCommit;
   readonly events: number;
 }
@@ -46,6 +49,8 @@ export interface IngestQueueOptions {
   readonly maxBacklogBytes: number;
   /** Resident memory of the process past which capture answers 503 (0: no check). */
   readonly memoryLimitBytes: number;
+  /** Budget of the person and group cache (see actor-cache.ts); its default when absent. */
+  readonly actorCacheBytes?: number;
 }
 
 /** Events per transaction: bigger batches amortize the commit, smaller ones are visible sooner. */
@@ -100,11 +105,15 @@ export class IngestQueue {
     private state: IngestStateIndex,
     private readonly options: IngestQueueOptions,
     private readonly logger: FastifyBaseLogger,
+    /** Persons and groups: a bounded cache over the store, shared with /flags. */
+    readonly actors: Actors,
   ) {}
 
   /** Opens the queue and its log, and applies what the log holds beyond the engine's position. */
   static async open(store: Store, options: IngestQueueOptions, logger: FastifyBaseLogger): Promise<IngestQueue> {
-    const queue = new IngestQueue(store, IngestStateIndex.fromSnapshot(await store.loadIngestState()), options, logger);
+    const actors = await Actors.open(store, options.actorCacheBytes);
+    const state = IngestStateIndex.fromSnapshot(await store.loadIngestState(), actors.cache, actors.knownDistinctIds);
+    const queue = new IngestQueue(store, state, options, logger, actors);
     const from = (await store.loadIngestLogPosition()) ?? { segment: 0, offset: 0 };
     const replayed: { record: LogRecord; end: LogPosition }[] = [];
     queue.log = await IngestLog.open(
@@ -301,6 +310,30 @@ export class IngestQueue {
   /** Applies the next batch of records to the in-memory state, yielding the thread between slices. */
   private async applyNext(): Promise<void> {
     const entries = this.takeEntries();
+    const batch = this.actors.beginBatch();
+    try {
+      // The persons and groups the batch needs and the cache lacks, read in one go (and pinned).
+      const loading = this.actors.prefetch(
+        entries.map((e) => e.record),
+        (projectId) => this.state.project(projectId),
+      );
+      if (loading) await loading;
+      await this.applyBatch(entries, batch);
+    } catch (error) {
+      // A store read or a bug, not bad input (that is dropped with a warning): these requests
+      // fail, and the state, which may be half changed, is read again from the engine.
+      this.logger.error({ err: error }, 'applying a batch failed; its requests are refused');
+      for (const entry of entries) {
+        this.backlogBytes -= entry.bytes;
+        entry.applied?.reject(error);
+      }
+      this.commitFailed = true;
+    } finally {
+      this.actors.endBatch();
+    }
+  }
+
+  private async applyBatch(entries: Entry[], batch: number): Promise<void> {
     const commit = new CommitBuilder();
     const now = new Date();
     const ctx = {
@@ -308,21 +341,8 @@ export class IngestQueue {
       commit,
       onLimitExceeded: (projectId: number, groupType: string) => this.reportOverflow(projectId, groupType),
     };
-    let events: number;
-    try {
-      events = await this.applyEntries(entries, commit, ctx, now);
-    } catch (error) {
-      // A bug, not bad input (that is dropped with a warning): these requests fail, and the state,
-      // which may be half changed, is read again from the engine.
-      this.logger.error({ err: error }, 'applying a batch failed; its requests are refused');
-      for (const entry of entries) {
-        this.backlogBytes -= entry.bytes;
-        entry.applied?.reject(error);
-      }
-      this.commitFailed = true;
-      return;
-    }
-    this.toCommit.push({ entries, commit: commit.build(), events });
+    const events = await this.applyEntries(entries, commit, ctx, now);
+    this.toCommit.push({ entries, batch, commit: commit.build(), events });
     this.uncommittedEvents += events;
     for (const entry of entries) entry.applied?.resolve();
     if (!this.committing) void this.commitLoop();
@@ -367,6 +387,7 @@ export class IngestQueue {
           break;
         }
         this.toCommit.shift();
+        this.actors.committed(batch.batch);
         this.retryDelay = RETRY_DELAY_MS;
         this.uncommittedEvents -= batch.events;
         for (const entry of batch.entries) this.backlogBytes -= entry.bytes;
@@ -397,8 +418,11 @@ export class IngestQueue {
       await new Promise((resolve) => setTimeout(resolve, this.retryDelay));
       this.retryDelay = Math.min(this.retryDelay * 2, 5_000);
     }
+    // The cache may hold changes never written; the distinct-id filter stays (ids of lost
+    // batches in it only cost a store read).
+    this.actors.forget();
     try {
-      this.state = IngestStateIndex.fromSnapshot(await this.store.loadIngestState());
+      this.state = IngestStateIndex.fromSnapshot(await this.store.loadIngestState(), this.actors.cache, this.actors.knownDistinctIds);
     } catch (error) {
       this.logger.error({ err: error }, 'reloading ingestion state failed');
       return;

@@ -14,7 +14,7 @@ describe('person processing', () => {
     const a = personOfEvent(state, event('x', 'u1'), commit);
     const b = personOfEvent(state, event('y', 'u1'), commit);
     expect(a).toBe(b);
-    expect(state.persons.size).toBe(1);
+    expect(state.cache.stats().persons).toBe(1);
     expect(commit.build().newPersons).toHaveLength(1);
     expect(commit.build().changedPersons).toHaveLength(0);
   });
@@ -47,7 +47,7 @@ describe('person processing', () => {
     const commit = new CommitBuilder();
     personOfEvent(state, event('$identify', 'user-1', { $anon_distinct_id: 'anon-1' }), commit);
     expect(state.personOf('anon-1')!.id).toBe(user);
-    expect(state.persons.has(anon)).toBe(false);
+    expect(state.cache.stats()).toMatchObject({ persons: 1, distinctIds: 2 });
     expect(state.personOf('user-1')!.properties).toEqual({ a: 1, b: 2, shared: 'user' });
     const built = commit.build();
     expect(built.deletedPersons).toEqual([{ projectId: 1, personId: anon }]);
@@ -106,6 +106,6 @@ describe('person processing', () => {
     expect(id).toBe(personlessPersonId(1, 'device-1'));
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(personlessPersonId(2, 'device-1')).not.toBe(id);
-    expect(state.persons.size).toBe(0);
+    expect(state.cache.stats().persons).toBe(0);
   });
 });

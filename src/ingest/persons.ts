@@ -39,8 +39,7 @@ function createPerson(state: ProjectState, distinctIds: string[], at: Date, comm
 }
 
 function addDistinctId(state: ProjectState, person: MutablePerson, distinctId: string, commit: CommitBuilder): void {
-  person.distinctIds.add(distinctId);
-  state.personByDistinctId.set(distinctId, person);
+  state.assignDistinctId(person, distinctId);
   person.isIdentified = true;
   person.version += 1;
   commit.assignDistinctId(person, distinctId);
@@ -75,11 +74,10 @@ function mergeDistinctIds(
     into.isIdentified = true;
     into.version += 1;
     for (const id of other.distinctIds) {
-      into.distinctIds.add(id);
-      state.personByDistinctId.set(id, into);
+      state.assignDistinctId(into, id);
       commit.assignDistinctId(into, id);
     }
-    state.persons.delete(other.id);
+    state.removePerson(other);
     commit.deletePerson(other, into);
     commit.touchPerson(into);
   }

@@ -1,7 +1,10 @@
-// In-memory state ingestion needs per project: group types, groups, persons, known property
-// definitions. Loaded from the store at start; changed only by the ingest queue, which writes
-// every change in the same transaction as the events that caused it.
-import type { Group, GroupType, Person, Project, Properties, PropertyDefinition } from '../store/store.js';
+// In-memory state ingestion needs per project: group types and known property definitions
+// (loaded from the store at start), and the persons and groups of the shared ActorCache (a bounded
+// cache; the store is the truth). Changed only by the ingest queue, which writes every change in
+// the same transaction as the events that caused it.
+import type { Group, GroupType, Project, Properties, PropertyDefinition } from '../store/store.js';
+import type { ActorCache } from './actor-cache.js';
+import type { MembershipFilter } from './membership-filter.js';
 
 export interface MutablePerson {
   readonly projectId: number;
@@ -19,14 +22,19 @@ export class ProjectState {
   /** Replaced whole when the project's name or time zone changes. */
   readonly groupTypesByName = new Map<string, GroupType>();
   readonly groupTypesByIndex = new Map<number, GroupType>();
-  readonly groups = new Map<string, Group>();
-  readonly persons = new Map<string, MutablePerson>();
-  readonly personByDistinctId = new Map<string, MutablePerson>();
   /** Known property names per definition kind ("event", "person", "group:<index>"). */
   private readonly definitions = new Map<string, Set<string>>();
   private groupTypeNames: Readonly<Record<number, string>> | undefined;
 
-  constructor(public project: Project) {}
+  /**
+   * `cache` and `knownDistinctIds` are shared by all projects (their keys hold the project id).
+   * Persons and groups must be in the cache before a batch is applied: see Actors.prefetch.
+   */
+  constructor(
+    public project: Project,
+    readonly cache: ActorCache,
+    private readonly knownDistinctIds: MembershipFilter,
+  ) {}
 
   /** Group type index → name, built once per change of the group types (every /flags request reads it). */
   groupTypeNamesByIndex(): Readonly<Record<number, string>> {
@@ -50,7 +58,7 @@ export class ProjectState {
     this.groupTypeNames = undefined;
     this.groupTypesByIndex.delete(groupTypeIndex);
     this.groupTypesByName.delete(type.groupType);
-    for (const [id, group] of this.groups) if (group.groupTypeIndex === groupTypeIndex) this.groups.delete(id);
+    this.cache.removeGroupsOfType(this.project.id, groupTypeIndex);
     this.definitions.delete(`group:${groupTypeIndex}`);
   }
 
@@ -70,13 +78,34 @@ export class ProjectState {
     if (type) this.addGroupType({ ...type, nameSingular, namePlural });
   }
 
+  /** A new person, with its first distinct ids. */
   addPerson(person: MutablePerson): void {
-    this.persons.set(person.id, person);
-    for (const distinctId of person.distinctIds) this.personByDistinctId.set(distinctId, person);
+    this.cache.addPerson(person);
+    for (const distinctId of person.distinctIds) this.knownDistinctIds.add(this.project.id, distinctId);
+  }
+
+  /** Gives a distinct id to a person (taking it from any other). */
+  assignDistinctId(person: MutablePerson, distinctId: string): void {
+    person.distinctIds.add(distinctId);
+    this.cache.indexDistinctId(person, distinctId);
+    this.knownDistinctIds.add(this.project.id, distinctId);
+  }
+
+  /** Forgets a person merged into another (after its distinct ids moved). */
+  removePerson(person: MutablePerson): void {
+    this.cache.removePerson(person);
   }
 
   personOf(distinctId: string): MutablePerson | undefined {
-    return this.personByDistinctId.get(distinctId);
+    return this.cache.person(this.project.id, distinctId);
+  }
+
+  group(groupTypeIndex: number, groupKey: string): Group | undefined {
+    return this.cache.group(this.project.id, groupTypeIndex, groupKey);
+  }
+
+  putGroup(group: Group): void {
+    this.cache.putGroup(group);
   }
 }
 
@@ -84,20 +113,19 @@ export class IngestStateIndex {
   private readonly byId = new Map<number, ProjectState>();
   private readonly byToken = new Map<string, ProjectState>();
 
-  static fromSnapshot(snapshot: {
-    projects: readonly Project[];
-    groupTypes: readonly GroupType[];
-    groups: readonly Group[];
-    persons: readonly Person[];
-    propertyDefinitions: readonly PropertyDefinition[];
-  }): IngestStateIndex {
-    const index = new IngestStateIndex();
+  private constructor(
+    private readonly cache: ActorCache,
+    private readonly knownDistinctIds: MembershipFilter,
+  ) {}
+
+  static fromSnapshot(
+    snapshot: { projects: readonly Project[]; groupTypes: readonly GroupType[]; propertyDefinitions: readonly PropertyDefinition[] },
+    cache: ActorCache,
+    knownDistinctIds: MembershipFilter,
+  ): IngestStateIndex {
+    const index = new IngestStateIndex(cache, knownDistinctIds);
     for (const project of snapshot.projects) index.addProject(project);
     for (const type of snapshot.groupTypes) index.byId.get(type.projectId)?.addGroupType(type);
-    for (const group of snapshot.groups) index.byId.get(group.projectId)?.groups.set(groupId(group.groupTypeIndex, group.groupKey), group);
-    for (const p of snapshot.persons) {
-      index.byId.get(p.projectId)?.addPerson({ ...p, properties: { ...p.properties }, distinctIds: new Set(p.distinctIds) });
-    }
     for (const d of snapshot.propertyDefinitions) {
       index.byId.get(d.projectId)?.definitionNames(d.type, d.groupTypeIndex).add(d.name);
     }
@@ -105,7 +133,7 @@ export class IngestStateIndex {
   }
 
   addProject(project: Project): ProjectState {
-    const state = new ProjectState(project);
+    const state = new ProjectState(project, this.cache, this.knownDistinctIds);
     this.byId.set(project.id, state);
     this.byToken.set(project.apiToken, state);
     return state;

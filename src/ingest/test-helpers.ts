@@ -4,10 +4,13 @@ import { CommitBuilder } from './commit-builder.js';
 import type { GroupContext } from './groups.js';
 import { toIngestEvent, type IngestEvent } from './ingest-event.js';
 import type { NormalizedEvent } from './normalize-event.js';
+import { ActorCache } from './actor-cache.js';
+import { MembershipFilter } from './membership-filter.js';
 import { ProjectState } from './project-state.js';
 
-export function newProjectState(id = 1): ProjectState {
-  return new ProjectState({ id, name: 'Test', apiToken: `phc_${id}`, timezone: 'UTC', createdAt: new Date(0) });
+/** A project's state over a cache of its own (unbounded unless told). */
+export function newProjectState(id = 1, cache = new ActorCache(Infinity)): ProjectState {
+  return new ProjectState({ id, name: 'Test', apiToken: `phc_${id}`, timezone: 'UTC', createdAt: new Date(0) }, cache, new MembershipFilter(1024));
 }
 
 let counter = 0;

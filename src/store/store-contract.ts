@@ -68,9 +68,11 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       const state = await store.loadIngestState();
       expect(state.projects.map((p) => p.apiToken)).toEqual(['phc_one', 'phc_two']);
       expect(state.groupTypes.map((t) => t.groupType)).toEqual(['company']);
-      expect(state.groups.map((g) => [g.groupKey, g.properties])).toEqual([['acme', { name: 'Acme' }]]);
-      expect(state.persons.map((p) => [p.id, [...p.distinctIds].sort(), p.properties])).toEqual([['p1', ['u1', 'u1-alt'], { email: 'a@x' }]]);
       expect(state.propertyDefinitions.map((d) => d.name)).toEqual(['name']);
+      const groups = await store.lookupGroups(1, [{ groupTypeIndex: 0, groupKey: 'acme' }]);
+      expect(groups.map((g) => [g.groupKey, g.properties])).toEqual([['acme', { name: 'Acme' }]]);
+      const persons = await store.lookupPersons(1, ['u1-alt']);
+      expect(persons.map((p) => [p.id, p.distinctIds, p.properties])).toEqual([['p1', ['u1', 'u1-alt'], { email: 'a@x' }]]);
       const events = await store.listEvents({ projectId: 1, limit: 10 });
       expect(events.map((e) => [e.uuid, e.groupKeys[0]])).toEqual([[storedEvent(1).uuid, 'acme']]);
     });
@@ -89,9 +91,54 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         deletedPersons: [{ projectId: 1, personId: 'p2' }],
         changedGroups: [{ ...group('acme', '2026-01-01T00:00:00Z', { plan: 'pro' }), version: 2 }],
       });
-      const state = await store.loadIngestState();
-      expect(state.persons.map((p) => [p.id, p.properties, p.version, p.isIdentified, [...p.distinctIds].sort()])).toEqual([['p1', { plan: 'pro' }, 3, true, ['a', 'b']]]);
-      expect(state.groups.map((g) => [g.groupKey, g.properties, g.version, g.createdAt.toISOString()])).toEqual([['acme', { plan: 'pro' }, 2, '2026-01-01T00:00:00.000Z']]);
+      const persons = await store.lookupPersons(1, ['a', 'b']);
+      expect(persons.map((p) => [p.id, p.properties, p.version, p.isIdentified, p.distinctIds])).toEqual([['p1', { plan: 'pro' }, 3, true, ['a', 'b']]]);
+      const groups = await store.lookupGroups(1, [{ groupTypeIndex: 0, groupKey: 'acme' }]);
+      expect(groups.map((g) => [g.groupKey, g.properties, g.version, g.createdAt.toISOString()])).toEqual([['acme', { plan: 'pro' }, 2, '2026-01-01T00:00:00.000Z']]);
+    });
+
+    it('looks up persons by any distinct id, each with all its current distinct ids, per project', async () => {
+      await store.commitIngest({
+        ...emptyCommit,
+        newPersons: [person('p1', { n: 1 }), person('p2', { n: 2 }), person('p3'), { ...person('p9'), projectId: 2 }],
+        distinctIds: [...assign('p1', 'a', 'a2'), ...assign('p2', 'b'), ...assign('p3', 'c'), { projectId: 2, distinctId: 'a', personId: 'p9' }],
+      });
+      expect((await store.lookupPersons(1, ['a', 'b', 'a2', 'nobody'])).map((p) => [p.id, p.distinctIds, p.properties])).toEqual([
+        ['p1', ['a', 'a2'], { n: 1 }],
+        ['p2', ['b'], { n: 2 }],
+      ]);
+      expect((await store.lookupPersons(2, ['a'])).map((p) => [p.id, p.distinctIds])).toEqual([['p9', ['a']]]);
+      expect(await store.lookupPersons(1, [])).toEqual([]);
+      // p2 merged into p1 (its id moves), and p1's 'a2' moved to p3.
+      await store.commitIngest({
+        ...emptyCommit,
+        distinctIds: [...assign('p1', 'b'), ...assign('p3', 'a2')],
+        deletedPersons: [{ projectId: 1, personId: 'p2' }],
+      });
+      expect((await store.lookupPersons(1, ['b'])).map((p) => [p.id, p.distinctIds])).toEqual([['p1', ['a', 'b']]]);
+      expect((await store.lookupPersons(1, ['a2'])).map((p) => [p.id, p.distinctIds])).toEqual([['p3', ['a2', 'c']]]);
+    });
+
+    it('looks up groups by type and key, per project', async () => {
+      await store.commitIngest({
+        ...emptyCommit,
+        newGroups: [group('acme', '2026-01-01T00:00:00Z', { t: 0 }), group('acme', '2026-01-01T00:00:00Z', { t: 1 }, 1), group('beta', '2026-01-01T00:00:00Z'), { ...group('acme', '2026-01-01T00:00:00Z'), projectId: 2 }],
+      });
+      const found = await store.lookupGroups(1, [{ groupTypeIndex: 1, groupKey: 'acme' }, { groupTypeIndex: 0, groupKey: 'beta' }, { groupTypeIndex: 2, groupKey: 'beta' }]);
+      expect(found.map((g) => [g.groupTypeIndex, g.groupKey, g.properties])).toEqual([[0, 'beta', {}], [1, 'acme', { t: 1 }]]);
+      expect(await store.lookupGroups(2, [{ groupTypeIndex: 1, groupKey: 'acme' }])).toEqual([]);
+    });
+
+    it('streams every current distinct id once', async () => {
+      await store.commitIngest({
+        ...emptyCommit,
+        newPersons: [person('p1'), person('p2'), { ...person('p9'), projectId: 2 }],
+        distinctIds: [...assign('p1', 'a', 'b'), ...assign('p2', 'c'), { projectId: 2, distinctId: 'a', personId: 'p9' }],
+      });
+      await store.commitIngest({ ...emptyCommit, distinctIds: assign('p1', 'c'), deletedPersons: [{ projectId: 1, personId: 'p2' }] });
+      const seen: string[] = [];
+      await store.forEachDistinctId((projectId, distinctId) => seen.push(`${projectId}/${distinctId}`));
+      expect(seen.sort()).toEqual(['1/a', '1/b', '1/c', '2/a']);
     });
 
     it('rolls back everything when part of a commit fails', async () => {

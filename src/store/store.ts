@@ -167,11 +167,10 @@ export interface IngestLogPosition {
   readonly offset: number;
 }
 
+/** What ingestion keeps in memory from the start; persons and groups are read as needed. */
 export interface IngestState {
   readonly projects: readonly Project[];
   readonly groupTypes: readonly GroupType[];
-  readonly groups: readonly Group[];
-  readonly persons: readonly Person[];
   readonly propertyDefinitions: readonly PropertyDefinition[];
 }
 
@@ -256,6 +255,14 @@ export interface Store {
   commitIngest(commit: IngestCommit, logPosition?: IngestLogPosition): Promise<void>;
   /** The position of the last commit, null before the first. */
   loadIngestLogPosition(): Promise<IngestLogPosition | null>;
+  // Point reads for ingestion and /flags. They must not wait behind analytic queries or
+  // commits (a backend serves them apart), and take many keys at once: callers batch them.
+  /** The current persons owning any of these distinct ids, each with all its distinct ids (sorted). */
+  lookupPersons(projectId: number, distinctIds: readonly string[]): Promise<Person[]>;
+  /** The current groups with these keys. */
+  lookupGroups(projectId: number, keys: readonly { groupTypeIndex: number; groupKey: string }[]): Promise<Group[]>;
+  /** Calls `visit` for every current (project, distinct id), streamed rather than loaded whole. */
+  forEachDistinctId(visit: (projectId: number, distinctId: string) => void): Promise<void>;
 
   // Feature flags.
   listFeatureFlags(projectId: number): Promise<FeatureFlagRecord[]>;

@@ -30,10 +30,9 @@ describe('DuckDB change logs', () => {
     await store.commitIngest({ ...empty, changedPersons: [person('p1', 2, { v: 3 })], deletedPersons: [{ projectId: 1, personId: 'p2' }], distinctIds: [{ projectId: 1, distinctId: 'b', personId: 'p1' }], changedGroups: [group('g', 3, { v: 3 })] });
 
     const snapshot = async () => {
-      const state = await store.loadIngestState();
       return {
-        persons: state.persons.map((p) => [p.id, p.version, p.properties, [...p.distinctIds].sort()]),
-        groups: state.groups.map((g) => [g.groupKey, g.version, g.properties]),
+        persons: (await store.lookupPersons(1, ['a', 'b'])).map((p) => [p.id, p.version, p.properties, p.distinctIds]),
+        groups: (await store.lookupGroups(1, [{ groupTypeIndex: 0, groupKey: 'g' }])).map((g) => [g.groupKey, g.version, g.properties]),
         found: (await store.findGroup(1, 0, 'g'))?.properties,
         listed: (await store.listPersons({ projectId: 1, distinctId: 'b', limit: 10, offset: 0 })).map((p) => p.id),
       };
