@@ -52,13 +52,17 @@ export interface MemoryBudget {
   readonly ingestBacklog: number;
 }
 
-/** Shares of the bound; the rest is Node itself (heap, young generation, buffers, threads). */
+/**
+ * Shares of the bound. The JavaScript heap, which holds the actor cache and the backlog, is
+ * capped at 45% by `npm start` (scripts/start.sh: Node takes it only on its command line); the
+ * rest is the young generation, the worker threads, buffers and the allocator.
+ */
 export function memoryBudget(limit: number): MemoryBudget {
   return Object.freeze({
     limit,
-    engine: Math.floor(limit * 0.35),
+    engine: Math.floor(limit * 0.3),
     actorCache: Math.floor(limit * 0.1),
-    ingestBacklog: Math.floor(limit * 0.08),
+    ingestBacklog: Math.floor(limit * 0.04),
   });
 }
 

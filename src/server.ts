@@ -66,7 +66,13 @@ export async function buildServer(config: Config, store: Store): Promise<Server>
   });
   const queue = await IngestQueue.open(
     store,
-    { maxGroupTypes: config.maxGroupTypes, dataDir: config.dataDir, maxBacklogBytes: config.memory.ingestBacklog, memoryLimitBytes: config.memory.limit },
+    {
+      maxGroupTypes: config.maxGroupTypes,
+      dataDir: config.dataDir,
+      maxBacklogBytes: config.memory.ingestBacklog,
+      memoryLimitBytes: config.memory.limit,
+      actorCacheBytes: config.memory.actorCache,
+    },
     app.log,
   );
   const decoder = new DecoderPool();

@@ -57,16 +57,15 @@ export interface StartOptions {
 const ADMIN_EMAIL = 'admin@prickle.test';
 const ADMIN_PASSWORD = 'test-admin-password';
 
-/** The node flags `npm start` uses (package.json), so tests and benchmarks run what users run. */
-const START_FLAGS = ['--max-semi-space-size=32'];
+/** What `npm start` runs (package.json), so tests and benchmarks run what users run. */
+const START_SCRIPT = path.join(repoRoot, 'scripts', 'start.sh');
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const port = await freePort();
   const dataDir = options.dataDir ?? tempDataDir();
   const token = options.token ?? 'phc_test_project_token';
   const apiKey = options.apiKey ?? 'phx_test_personal_key';
-  const args = [...START_FLAGS, ...(options.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'];
-  const child = spawn(process.execPath, args, {
+  const child = spawn('sh', [START_SCRIPT, ...(options.nodeArgs ?? [])], {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH,
@@ -79,8 +78,6 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       PRICKLE_ADMIN_EMAIL: ADMIN_EMAIL,
       PRICKLE_ADMIN_PASSWORD: ADMIN_PASSWORD,
       PRICKLE_LOG_LEVEL: 'warn',
-      // As `npm start` (package.json): the engine's connections each hold a libuv pool thread.
-      UV_THREADPOOL_SIZE: '8',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
