@@ -10,6 +10,8 @@ import { progressBar } from './progress.js';
 import { percentile } from './stats.js';
 import { formatBytes, formatInt, formatSeconds, type ResultRow } from './report.js';
 import {
+  cpuShares,
+  cpuSnapshot,
   directorySize,
   readProcessCpuSeconds,
   readProcessMemory,
@@ -61,6 +63,8 @@ export interface IngestResult {
   /** Time the server's threads waited for a CPU (contention from other processes and the client). */
   readonly serverRunQueueWaitSeconds: number;
   readonly clientCpuSeconds: number;
+  /** CPU of all other processes on the machine meanwhile, % of one core (high = the machine was shared). */
+  readonly otherProcessesCpuPercent: number;
   readonly dataBytes: number;
 }
 
@@ -104,6 +108,7 @@ export async function runIngestBench(
   const serverCpuBefore = readProcessCpuSeconds(server.pid) ?? 0;
   const serverWaitBefore = readProcessRunQueueWaitSeconds(server.pid) ?? 0;
   const clientCpuBefore = process.cpuUsage();
+  const cpuBefore = cpuSnapshot(server.pid);
   const started = performance.now();
 
   const sender = async () => {
@@ -131,6 +136,7 @@ export async function runIngestBench(
 
   const seconds = (performance.now() - started) / 1000;
   const clientCpu = process.cpuUsage(clientCpuBefore);
+  const cpu = cpuShares(cpuBefore, cpuSnapshot(server.pid, cpuBefore));
   const serverCpuAfter = readProcessCpuSeconds(server.pid) ?? serverCpuBefore;
   const serverWaitAfter = readProcessRunQueueWaitSeconds(server.pid) ?? serverWaitBefore;
   progress?.finish();
@@ -161,6 +167,7 @@ export async function runIngestBench(
     serverCpuSeconds: serverCpuAfter - serverCpuBefore,
     serverRunQueueWaitSeconds: Math.max(0, serverWaitAfter - serverWaitBefore),
     clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6,
+    otherProcessesCpuPercent: cpu.others,
     dataBytes: directorySize(server.dataDir),
   };
 }
@@ -196,6 +203,7 @@ export function ingestRows(r: IngestResult, options: IngestBenchOptions): Result
     row('server CPU', `${r.serverCpuSeconds.toFixed(1)} s (${((r.serverCpuSeconds / r.seconds) * 100).toFixed(0)}% of one core)`),
     row('server threads waiting for a CPU', `${r.serverRunQueueWaitSeconds.toFixed(1)} s (run queue; high = machine busy)`),
     row('client CPU', `${r.clientCpuSeconds.toFixed(1)} s (${((r.clientCpuSeconds / r.seconds) * 100).toFixed(0)}% of one core)`),
+    row('other processes on the machine', `${r.otherProcessesCpuPercent.toFixed(0)}% of one core (high = the machine was shared)`),
     row('server RSS peak (VmHWM)', formatBytes(r.serverRssPeak)),
     row('server RSS at end', formatBytes(r.serverRssEnd)),
     row('data dir size before stop', formatBytes(r.dataBytes)),

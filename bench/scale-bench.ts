@@ -350,7 +350,11 @@ export function scaleRows(r: ScaleResult): ResultRow[] {
         `${formatInt(r.load.acknowledged + 1)} acknowledged, ${formatInt(r.load.failedRequests)} failed requests`,
     ),
     row('ingest rate while loading', `${formatInt(r.load.eventsPerSecond)} events/s (${formatSeconds(r.load.seconds)}; request p50/p99 ${formatInt(r.load.requestLatencyMs.p50)}/${formatInt(r.load.requestLatencyMs.p99)} ms)`),
-    row('server CPU while loading', `${r.load.serverCpuSeconds.toFixed(1)} s (${((r.load.serverCpuSeconds / r.load.seconds) * 100).toFixed(0)}% of one core)`),
+    row(
+      'server CPU while loading',
+      `${r.load.serverCpuSeconds.toFixed(1)} s (${((r.load.serverCpuSeconds / r.load.seconds) * 100).toFixed(0)}% of one core; ` +
+        `other processes ${r.load.otherProcessesCpuPercent.toFixed(0)}%)`,
+    ),
     row('server RSS after loading (process tree)', mib(r.rssAfterLoad)),
     row('server RSS peak while loading (VmHWM)', mib(r.rssPeakDuringLoad)),
     row('flags', `${r.flagsCount} active (25 person: email, plan, country, age, ...; 25 by company: plan, seats, industry, name)`),

@@ -128,3 +128,39 @@ export function sampleRss(pid: number, intervalMs = 250): { stop(): number } {
     },
   };
 }
+
+/** CPU seconds the whole machine has spent busy so far, all cores together (/proc/stat). */
+export function readMachineBusySeconds(): number {
+  // cpu  user nice system idle iowait irq softirq steal ...: busy is all but idle and iowait.
+  const [user, nice, system, , , irq, softirq, steal] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return (user + nice + system + irq + softirq + steal) / 100;
+}
+
+/** Where the machine's CPU went: the server, this (bench) process, everything else. */
+export interface CpuSnapshot {
+  readonly atMs: number;
+  readonly server: number;
+  readonly serverWait: number;
+  readonly bench: number;
+  readonly machine: number;
+}
+
+export function cpuSnapshot(serverPid: number, previous?: CpuSnapshot): CpuSnapshot {
+  const bench = process.cpuUsage();
+  return {
+    atMs: performance.now(),
+    server: readProcessCpuSeconds(serverPid) ?? previous?.server ?? 0,
+    serverWait: readProcessRunQueueWaitSeconds(serverPid) ?? previous?.serverWait ?? 0,
+    bench: (bench.user + bench.system) / 1e6,
+    machine: readMachineBusySeconds(),
+  };
+}
+
+/** Between two snapshots, each as % of one core (the server's wait is summed over its threads). */
+export function cpuShares(from: CpuSnapshot, to: CpuSnapshot): { server: number; bench: number; others: number; serverWait: number } {
+  const seconds = (to.atMs - from.atMs) / 1000;
+  const pct = (x: number) => (Math.max(0, x) / seconds) * 100;
+  const server = to.server - from.server;
+  const bench = to.bench - from.bench;
+  return { server: pct(server), bench: pct(bench), others: pct(to.machine - from.machine - server - bench), serverWait: pct(to.serverWait - from.serverWait) };
+}

@@ -11,7 +11,7 @@ import { countStoredEvents } from './ingest-bench.js';
 import { dailyTrend, funnelByCompany } from './insight-queries.js';
 import { RawHttpConnection } from './raw-http-client.js';
 import { formatBytes, formatInt, formatSeconds, type ResultRow } from './report.js';
-import { readProcessCpuSeconds, readProcessMemory, readProcessRunQueueWaitSeconds, readProcessTreeRss } from './server-process.js';
+import { cpuShares, cpuSnapshot, readProcessMemory, readProcessTreeRss } from './server-process.js';
 import { summarizeLatencies, type LatencySummary } from './stats.js';
 
 export interface SoakBenchOptions {
@@ -87,10 +87,12 @@ export interface SoakWindow {
   readonly queries: LatencySummary;
   readonly rss: number;
   readonly eventsBehind: number;
-  readonly serverCpuPercent: number;
-  /** Time the server's threads were runnable but had no CPU, % of the window: the machine was busy. */
-  readonly serverWaitPercent: number;
+  /** CPU, % of one core: the server, this bench process, all other processes; and the time the
+   *  server's threads were runnable without a CPU (summed over threads). */
+  readonly cpu: CpuUse;
 }
+
+type CpuUse = ReturnType<typeof cpuShares>;
 
 export interface SoakResult {
   readonly options: SoakBenchOptions;
@@ -117,8 +119,8 @@ export interface SoakResult {
   readonly queries: LatencySummary;
   readonly queriesByName: Record<string, LatencySummary>;
   readonly lastAnswers: Record<string, string>;
-  /** Run-queue wait of the server's threads over the run (contention from other processes). */
-  readonly serverWaitSeconds: number;
+  /** Over the whole run. */
+  readonly cpu: CpuUse;
   readonly rssWindowSeconds: number;
   readonly rssSecondWindowPeak: number;
   readonly rssLastWindowPeak: number;
@@ -289,13 +291,11 @@ export async function runSoakBench(
 
   const windows: SoakWindow[] = [];
   let windowStarted = started;
-  let cpuBefore = readProcessCpuSeconds(server.pid) ?? 0;
-  let waitBefore = readProcessRunQueueWaitSeconds(server.pid) ?? 0;
-  const waitAtStart = waitBefore;
+  const cpuAtStart = cpuSnapshot(server.pid);
+  let cpuBefore = cpuAtStart;
   const report = () => {
     const now = performance.now();
-    const cpu = readProcessCpuSeconds(server.pid) ?? cpuBefore;
-    const wait = readProcessRunQueueWaitSeconds(server.pid) ?? waitBefore;
+    const cpu = cpuSnapshot(server.pid, cpuBefore);
     const behind = eventsBehind(now);
     maxEventsBehind = Math.max(maxEventsBehind, behind);
     const w: SoakWindow = {
@@ -305,20 +305,18 @@ export async function runSoakBench(
       queries: queryLatency.takeWindow(),
       rss: readProcessTreeRss(server.pid),
       eventsBehind: behind,
-      serverCpuPercent: ((cpu - cpuBefore) / ((now - windowStarted) / 1000)) * 100,
-      serverWaitPercent: (Math.max(0, wait - waitBefore) / ((now - windowStarted) / 1000)) * 100,
+      cpu: cpuShares(cpuBefore, cpu),
     };
     windows.push(w);
     windowAcknowledged = 0;
     windowStarted = now;
     cpuBefore = cpu;
-    waitBefore = wait;
     const failed = Object.values(failures).reduce((n, f) => n + f.count, 0);
     log(
       `${w.elapsedSeconds.toFixed(0).padStart(4)} s  ingest ${formatInt(w.ingestPerSecond).padStart(6)} ev/s  ` +
         `flags p50/p99 ${ms(w.flags.p50)}/${ms(w.flags.p99)} n=${formatInt(w.flags.count)}  ` +
         `query p50/p99 ${ms(w.queries.p50)}/${ms(w.queries.p99)} n=${w.queries.count}  ` +
-        `rss ${formatBytes(w.rss)}  behind ${formatInt(w.eventsBehind)}  503 ${retried503}  errors ${failed}  cpu ${w.serverCpuPercent.toFixed(0)}% wait ${w.serverWaitPercent.toFixed(0)}%`,
+        `rss ${formatBytes(w.rss)}  behind ${formatInt(w.eventsBehind)}  503 ${retried503}  errors ${failed}  cpu ${percents(w.cpu)}`,
     );
   };
   const reportTimer = setInterval(report, options.reportSeconds * 1000);
@@ -326,7 +324,7 @@ export async function runSoakBench(
   log(
     `soak: ${formatInt(options.rate)} events/s from ${options.senders} senders (${formatInt(options.batchSize)} per request), ` +
       `${options.flagsClients} /flags clients, 1 query client, ${options.seconds} s; a line every ${options.reportSeconds} s ` +
-      `(503 and errors are totals so far; cpu: the server's, % of one core; wait: its threads runnable without a CPU)`,
+      `(503 and errors are totals so far; cpu server/bench/others in % of one core: others above ~20 means the machine is shared)`,
   );
   const senders = Promise.all(Array.from({ length: options.senders }, (_, s) => sender(s)));
   const readers = Promise.all([...connections.map(flagsClient), queryClient()]);
@@ -338,7 +336,7 @@ export async function runSoakBench(
   clearInterval(rssTimer);
   sampleRss();
   const eventsBehindAtEnd = traffic.events - sent;
-  const serverWaitSeconds = Math.max(0, (readProcessRunQueueWaitSeconds(server.pid) ?? waitAtStart) - waitAtStart);
+  const cpu = cpuShares(cpuAtStart, cpuSnapshot(server.pid, cpuAtStart));
   const peakOfMainProcess = readProcessMemory(server.pid)?.peakRss ?? 0;
   for (const connection of connections) connection.close();
   batchAgent.destroy();
@@ -375,7 +373,7 @@ export async function runSoakBench(
     queries: summarizeLatencies(queryLatency.all),
     queriesByName,
     lastAnswers,
-    serverWaitSeconds,
+    cpu,
     rssWindowSeconds,
     rssSecondWindowPeak: peakBetween(rssWindowSeconds, 2 * rssWindowSeconds),
     rssLastWindowPeak: peakBetween(options.seconds - rssWindowSeconds, Infinity),
@@ -384,6 +382,10 @@ export async function runSoakBench(
     exitCode,
     stored,
   };
+}
+
+function percents(cpu: CpuUse): string {
+  return `${cpu.server.toFixed(0)}/${cpu.bench.toFixed(0)}/${cpu.others.toFixed(0)}%`;
 }
 
 function ms(x: number): string {
@@ -448,7 +450,10 @@ export function soakRows(r: SoakResult): ResultRow[] {
   for (const [name, l] of Object.entries(r.queriesByName)) rows.push(row(`  ${name}`, `${latency(l, 'runs')}; last answer ${describeAnswer(r.lastAnswers[name])}`));
   rows.push(row('failed requests (non-2xx other than 503, errors)', formatInt(Object.values(r.failures).reduce((n, f) => n + f.count, 0))));
   for (const [key, f] of Object.entries(r.failures)) rows.push(row(`  ${key}`, `${formatInt(f.count)} e.g. ${f.example.replace(/\s+/g, ' ')}`));
-  rows.push(row('server threads waiting for a CPU', `${r.serverWaitSeconds.toFixed(1)} s over ${formatSeconds(r.seconds)} (run queue; high = machine busy)`));
+  rows.push(
+    row('CPU, % of one core: server / bench / other processes', percents(r.cpu)),
+    row("server threads runnable without a CPU", `${r.cpu.serverWait.toFixed(0)}% (summed over threads: its own threads, the bench and others all compete for 2 cores)`),
+  );
   const w = `${formatInt(r.rssWindowSeconds)} s`;
   rows.push(
     row(`server RSS peak, 2nd ${w} / last ${w}`, `${mib(r.rssSecondWindowPeak)} / ${mib(r.rssLastWindowPeak)} (x${(r.rssLastWindowPeak / r.rssSecondWindowPeak).toFixed(2)})`),
