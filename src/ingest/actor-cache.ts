@@ -32,6 +32,9 @@ interface PersonEntry {
   readonly key: string;
   readonly person: MutablePerson;
   bytes: number;
+  /** The person's version and distinct-id count when `bytes` was estimated (-1: never). */
+  estimatedVersion: number;
+  estimatedIds: number;
   /** The last batch that used the entry; pinned while it has not committed. */
   seq: number;
 }
@@ -41,6 +44,8 @@ interface GroupEntry {
   readonly key: string;
   group: Group;
   bytes: number;
+  /** The group object `bytes` was estimated for (groups are replaced, not changed in place). */
+  estimated?: Group;
   seq: number;
 }
 
@@ -48,7 +53,35 @@ type Entry = PersonEntry | GroupEntry;
 
 const personKey = (projectId: number, personId: string) => `p${projectId}\u0000${personId}`;
 const groupKey = (projectId: number, groupTypeIndex: number, key: string) => `g${projectId}\u0000${groupTypeIndex}\u0000${key}`;
-const distinctIdKey = (projectId: number, distinctId: string) => `${projectId}\u0000${distinctId}`;
+/**
+ * Persons by (project, distinct id), a map per project: looking up the event's own distinct id
+ * string needs no new key string (whose hash would be computed afresh on every lookup).
+ */
+class DistinctIdIndex {
+  private readonly projects = new Map<number, Map<string, PersonEntry>>();
+  size = 0;
+  get(projectId: number, distinctId: string): PersonEntry | undefined {
+    return this.projects.get(projectId)?.get(distinctId);
+  }
+  has(projectId: number, distinctId: string): boolean {
+    return this.projects.get(projectId)?.has(distinctId) ?? false;
+  }
+  set(projectId: number, distinctId: string, entry: PersonEntry): void {
+    let ids = this.projects.get(projectId);
+    if (!ids) this.projects.set(projectId, (ids = new Map()));
+    const before = ids.size;
+    ids.set(distinctId, entry);
+    this.size += ids.size - before;
+  }
+  delete(projectId: number, distinctId: string): void {
+    const ids = this.projects.get(projectId);
+    if (ids?.delete(distinctId)) this.size -= 1;
+  }
+  clear(): void {
+    this.projects.clear();
+    this.size = 0;
+  }
+}
 
 function personBytes(person: MutablePerson): number {
   let bytes = ENTRY_BYTES + Math.round(JSON.stringify(person.properties).length * PROPERTIES_JSON_FACTOR) + person.id.length;
@@ -72,7 +105,7 @@ export interface ActorCacheStats {
 export class ActorCache {
   /** Every entry, least recently used first (a Map keeps insertion order; use re-inserts). */
   private readonly entries = new Map<string, Entry>();
-  private readonly byDistinctId = new Map<string, PersonEntry>();
+  private readonly byDistinctId = new DistinctIdIndex();
   /**
    * Groups a store read found absent, oldest first: /flags requests may name groups that were
    * never identified, and should not read the store for them every time. (Distinct ids need no
@@ -105,7 +138,18 @@ export class ActorCache {
   /** The batch is applied: sizes of what it changed are estimated again, and the cache trimmed. */
   endBatch(): void {
     for (const entry of this.usedByBatch) {
-      const bytes = entry.kind === 'person' ? personBytes(entry.person) : groupBytes(entry.group);
+      // Only what changed is estimated again (an estimate serializes the properties).
+      let bytes: number;
+      if (entry.kind === 'person') {
+        if (entry.estimatedVersion === entry.person.version && entry.estimatedIds === entry.person.distinctIds.size) continue;
+        bytes = personBytes(entry.person);
+        entry.estimatedVersion = entry.person.version;
+        entry.estimatedIds = entry.person.distinctIds.size;
+      } else {
+        if (entry.estimated === entry.group) continue;
+        bytes = groupBytes(entry.group);
+        entry.estimated = entry.group;
+      }
       this.bytes += bytes - entry.bytes;
       entry.bytes = bytes;
     }
@@ -135,7 +179,7 @@ export class ActorCache {
 
   /** The person owning a distinct id, if cached. */
   person(projectId: number, distinctId: string): MutablePerson | undefined {
-    const entry = this.byDistinctId.get(distinctIdKey(projectId, distinctId));
+    const entry = this.byDistinctId.get(projectId, distinctId);
     if (!entry) return undefined;
     this.use(entry);
     return entry.person;
@@ -143,10 +187,10 @@ export class ActorCache {
 
   /** A person created by ingestion, with its distinct ids. */
   addPerson(person: MutablePerson): void {
-    const entry: PersonEntry = { kind: 'person', key: personKey(person.projectId, person.id), person, bytes: 0, seq: this.batchSeq };
+    const entry: PersonEntry = { kind: 'person', key: personKey(person.projectId, person.id), person, bytes: 0, estimatedVersion: -1, estimatedIds: -1, seq: this.batchSeq };
     this.insert(entry);
     this.personCount += 1;
-    for (const id of person.distinctIds) this.byDistinctId.set(distinctIdKey(person.projectId, id), entry);
+    for (const id of person.distinctIds) this.byDistinctId.set(person.projectId, id, entry);
     this.usedByBatch.add(entry);
   }
 
@@ -154,7 +198,7 @@ export class ActorCache {
   indexDistinctId(person: MutablePerson, distinctId: string): void {
     const entry = this.entries.get(personKey(person.projectId, person.id));
     if (entry?.kind !== 'person') throw new Error(`person ${person.id} is not cached`);
-    this.byDistinctId.set(distinctIdKey(person.projectId, distinctId), entry);
+    this.byDistinctId.set(person.projectId, distinctId, entry);
     this.use(entry);
   }
 
@@ -206,12 +250,12 @@ export class ActorCache {
       if (pin) this.use(existing);
       return true;
     }
-    for (const id of stored.distinctIds) if (this.byDistinctId.has(distinctIdKey(stored.projectId, id))) return false;
+    for (const id of stored.distinctIds) if (this.byDistinctId.has(stored.projectId, id)) return false;
     const person: MutablePerson = { ...stored, properties: { ...stored.properties }, distinctIds: new Set(stored.distinctIds) };
-    const entry: PersonEntry = { kind: 'person', key: personKey(person.projectId, person.id), person, bytes: 0, seq: pin ? this.batchSeq : 0 };
+    const entry: PersonEntry = { kind: 'person', key: personKey(person.projectId, person.id), person, bytes: 0, estimatedVersion: -1, estimatedIds: -1, seq: pin ? this.batchSeq : 0 };
     this.insert(entry);
     this.personCount += 1;
-    for (const id of person.distinctIds) this.byDistinctId.set(distinctIdKey(person.projectId, id), entry);
+    for (const id of person.distinctIds) this.byDistinctId.set(person.projectId, id, entry);
     this.trim();
     return true;
   }
@@ -246,7 +290,7 @@ export class ActorCache {
   // Reads that pin nothing (/flags): they only count as use for the LRU order.
 
   peekPerson(projectId: number, distinctId: string): MutablePerson | undefined {
-    const entry = this.byDistinctId.get(distinctIdKey(projectId, distinctId));
+    const entry = this.byDistinctId.get(projectId, distinctId);
     if (entry) this.touch(entry);
     return entry?.person;
   }
@@ -271,7 +315,14 @@ export class ActorCache {
   // Internals.
 
   private insert(entry: Entry): void {
-    entry.bytes = entry.kind === 'person' ? personBytes(entry.person) : groupBytes(entry.group);
+    if (entry.kind === 'person') {
+      entry.bytes = personBytes(entry.person);
+      entry.estimatedVersion = entry.person.version;
+      entry.estimatedIds = entry.person.distinctIds.size;
+    } else {
+      entry.bytes = groupBytes(entry.group);
+      entry.estimated = entry.group;
+    }
     this.bytes += entry.bytes;
     this.entries.set(entry.key, entry);
   }
@@ -282,7 +333,11 @@ export class ActorCache {
     this.entries.set(entry.key, entry);
   }
 
+
+
   private use(entry: Entry): void {
+    // Once per batch is enough: the entry is already young and pinned for this batch.
+    if (entry.seq === this.batchSeq && this.usedByBatch.has(entry)) return;
     this.touch(entry);
     entry.seq = this.batchSeq;
     this.usedByBatch.add(entry);
@@ -296,8 +351,7 @@ export class ActorCache {
     this.personCount -= 1;
     const projectId = entry.person.projectId;
     for (const id of entry.person.distinctIds) {
-      const key = distinctIdKey(projectId, id);
-      if (this.byDistinctId.get(key) === entry) this.byDistinctId.delete(key);
+      if (this.byDistinctId.get(projectId, id) === entry) this.byDistinctId.delete(projectId, id);
     }
   }
 

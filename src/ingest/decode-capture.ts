@@ -3,6 +3,7 @@
 import type { PropertyValueType } from '../store/store.js';
 import { decodeCaptureRequest, type CaptureRequest } from './decode-request.js';
 import { collectPropertyTypes, toIngestEvent, type IngestEvent, type PropertyTypes } from './ingest-event.js';
+import { encodePayload, type EncodedPayload } from './ingest-log.js';
 import { eventToken, normalizeEvent } from './normalize-event.js';
 
 export interface CaptureInput extends CaptureRequest {
@@ -18,6 +19,8 @@ export interface DecodedCapture {
   /** Reasons for events dropped as invalid. */
   readonly dropped: string[];
   readonly propertyTypes: PropertyTypes;
+  /** The ingest log record's payload for these events, encoded here rather than on the main thread. */
+  readonly logPayload: EncodedPayload;
 }
 
 export async function decodeCapture(input: CaptureInput): Promise<DecodedCapture> {
@@ -40,5 +43,7 @@ export async function decodeCapture(input: CaptureInput): Promise<DecodedCapture
     collectPropertyTypes(result.event.properties, types);
     events.push(toIngestEvent(result.event));
   }
-  return { envelopeToken: decoded.envelopeToken, eventTokens: [...tokens], events, dropped, propertyTypes: [...types] };
+  const propertyTypes: PropertyTypes = [...types];
+  const logPayload = encodePayload({ events, dropped, propertyTypes });
+  return { envelopeToken: decoded.envelopeToken, eventTokens: [...tokens], events, dropped, propertyTypes, logPayload };
 }

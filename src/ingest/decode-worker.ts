@@ -8,7 +8,13 @@ import type { DecodeReply, DecodeRequest } from './decoder-pool.js';
 const port = parentPort!;
 port.on('message', (request: DecodeRequest) => {
   decodeCapture({ ...request.input, body: Buffer.from(request.input.body.buffer, request.input.body.byteOffset, request.input.body.byteLength) }).then(
-    (result) => port.postMessage({ id: request.id, ok: true, result } satisfies DecodeReply),
+    (result) => {
+      // The log payload's bytes move to the main thread rather than being copied, unless they
+      // sit in Node's shared pool of small buffers (moving that would take the others with it).
+      const bytes = result.logPayload.bytes;
+      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+      port.postMessage({ id: request.id, ok: true, result } satisfies DecodeReply, own ? [bytes.buffer as ArrayBuffer] : []);
+    },
     (error: unknown) => {
       const reply: DecodeReply =
         error instanceof HttpError

@@ -30,33 +30,62 @@ const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 
 const segmentName = (segment: number) => `${String(segment).padStart(12, '0')}.log`;
 
-type EventMeta = Omit<IngestEvent, 'propertiesJson'> & { readonly propertiesBytes: number };
 
-export function encodeRecord(record: LogRecord): Buffer {
-  const metas: EventMeta[] = [];
+/** A record's payload, without its header: the decoding workers encode it, off the main thread. */
+export interface EncodedPayload {
+  readonly bytes: Uint8Array;
+  readonly crc: number;
+}
+
+/** An event's fields but its properties text (written apart, as it is). */
+function eventMeta(e: IngestEvent): Omit<IngestEvent, 'propertiesJson'> {
+  return {
+    uuid: e.uuid,
+    event: e.event,
+    distinctId: e.distinctId,
+    timestampMs: e.timestampMs,
+    personless: e.personless,
+    groups: e.groups,
+    groupIdentify: e.groupIdentify,
+    set: e.set,
+    setOnce: e.setOnce,
+    unset: e.unset,
+    anonDistinctId: e.anonDistinctId,
+    alias: e.alias,
+  };
+}
+
+export function encodePayload(record: Omit<LogRecord, 'projectId'>): EncodedPayload {
+  const metas: Omit<IngestEvent, 'propertiesJson'>[] = [];
+  const lengths: number[] = [];
   const properties: string[] = [];
   for (const event of record.events) {
-    const { propertiesJson, ...rest } = event;
-    metas.push({ ...rest, propertiesBytes: Buffer.byteLength(propertiesJson) });
-    properties.push(propertiesJson);
+    metas.push(eventMeta(event));
+    lengths.push(Buffer.byteLength(event.propertiesJson));
+    properties.push(event.propertiesJson);
   }
-  const meta = JSON.stringify({ d: record.dropped, t: record.propertyTypes, e: metas });
-  const payload = Buffer.from(`${meta}\n${properties.join('')}`);
+  // `p`: where each event's properties end in the text after the line.
+  const meta = JSON.stringify({ d: record.dropped, t: record.propertyTypes, e: metas, p: lengths });
+  const bytes = Buffer.from(`${meta}\n${properties.join('')}`);
+  return { bytes, crc: crc32(bytes) };
+}
+
+export function encodeRecord(record: LogRecord, payload: EncodedPayload = encodePayload(record)): Buffer {
   const header = Buffer.allocUnsafe(HEADER_BYTES);
   header.writeUInt32LE(MAGIC, 0);
-  header.writeUInt32LE(payload.length, 4);
-  header.writeUInt32LE(crc32(payload), 8);
+  header.writeUInt32LE(payload.bytes.length, 4);
+  header.writeUInt32LE(payload.crc, 8);
   header.writeUInt32LE(record.projectId, 12);
-  return Buffer.concat([header, payload]);
+  return Buffer.concat([header, payload.bytes]);
 }
 
 function decodePayload(projectId: number, payload: Buffer): LogRecord {
   const newline = payload.indexOf(0x0a);
-  const meta = JSON.parse(payload.toString('utf8', 0, newline)) as { d: string[]; t: PropertyTypes; e: EventMeta[] };
+  const meta = JSON.parse(payload.toString('utf8', 0, newline)) as { d: string[]; t: PropertyTypes; e: Omit<IngestEvent, 'propertiesJson'>[]; p: number[] };
   let at = newline + 1;
-  const events = meta.e.map(({ propertiesBytes, ...rest }) => {
-    const propertiesJson = payload.toString('utf8', at, at + propertiesBytes);
-    at += propertiesBytes;
+  const events = meta.e.map((rest, i) => {
+    const propertiesJson = payload.toString('utf8', at, at + meta.p[i]);
+    at += meta.p[i];
     return { ...rest, propertiesJson } as IngestEvent;
   });
   return { projectId, events, dropped: meta.d, propertyTypes: meta.t };
@@ -112,9 +141,9 @@ export class IngestLog {
   }
 
   /** Resolves once the record is on disk (fdatasync), in the order appended. */
-  append(record: LogRecord): Promise<void> {
+  append(record: LogRecord, payload?: EncodedPayload): Promise<void> {
     if (this.failed !== undefined) return Promise.reject(this.failed);
-    const bytes = encodeRecord(record);
+    const bytes = encodeRecord(record, payload);
     return new Promise((resolve, reject) => {
       this.pending.push({ bytes, record, resolve, reject });
       if (!this.flushing) void this.flush();

@@ -8,7 +8,7 @@ import type { GroupContext } from './groups.js';
 import { ingestEvent, WARNING_EVENT_DROPPED } from './ingest-processor.js';
 import type { IngestEvent, PropertyTypes } from './ingest-event.js';
 import { recordEventPropertyTypes } from './property-definitions.js';
-import { IngestLog, type LogPosition, type LogRecord } from './ingest-log.js';
+import { IngestLog, type EncodedPayload, type LogPosition, type LogRecord } from './ingest-log.js';
 import { IngestStateIndex, type ProjectState } from './project-state.js';
 import { Actors } from './actors.js';
 
@@ -53,8 +53,18 @@ export interface IngestQueueOptions {
   readonly actorCacheBytes?: number;
 }
 
-/** Events per transaction: bigger batches amortize the commit, smaller ones are visible sooner. */
+/** The process's resident memory, read at most every 100 ms (reading it costs a system call or two). */
+let rssSample = { at: 0, bytes: 0 };
+function residentBytes(): number {
+  const now = performance.now();
+  if (now - rssSample.at > 100) rssSample = { at: now, bytes: process.memoryUsage.rss() };
+  return rssSample.bytes;
+}
+
+/** Events applied in one go; the main thread still yields every APPLY_SLICE_MS. */
 const MAX_EVENTS_PER_COMMIT = 20_000;
+/** Events per engine transaction: applied batches waiting together are written together. */
+const MAX_EVENTS_PER_TRANSACTION = 60_000;
 /**
  * Applied events not yet committed beyond which applying (and so answering) waits for the
  * engine: enough to ride out a checkpoint at the rates a node takes (about 3 s at 20,000 events/s),
@@ -160,7 +170,7 @@ export class IngestQueue {
     if (this.backlogBytes > this.options.maxBacklogBytes) {
       throw new HttpError('unavailable', 'Ingestion is behind; retry shortly.');
     }
-    if (this.options.memoryLimitBytes > 0 && process.memoryUsage.rss() > this.options.memoryLimitBytes * 0.95) {
+    if (this.options.memoryLimitBytes > 0 && residentBytes() > this.options.memoryLimitBytes * 0.95) {
       throw new HttpError('unavailable', 'The server is near its memory limit; retry shortly.');
     }
   }
@@ -169,14 +179,20 @@ export class IngestQueue {
    * Resolves once the events are durable in the ingest log and applied to the in-memory state.
    * `dropped` are reasons for events already rejected.
    */
-  async submit(projectId: number, events: readonly IngestEvent[], dropped: readonly string[], propertyTypes: PropertyTypes): Promise<void> {
+  async submit(
+    projectId: number,
+    events: readonly IngestEvent[],
+    dropped: readonly string[],
+    propertyTypes: PropertyTypes,
+    logPayload?: EncodedPayload,
+  ): Promise<void> {
     this.assertAccepting();
     let applied!: PendingRecord['applied'];
     const done = new Promise<void>((resolve, reject) => {
       applied = { resolve, reject };
     });
     const record: PendingRecord = { projectId, events, dropped, propertyTypes, applied };
-    await this.log.append(record).catch((error: unknown) => {
+    await this.log.append(record, logPayload).catch((error: unknown) => {
       this.logger.error({ err: error }, 'writing the ingest log failed');
       throw new HttpError('unavailable', 'Ingestion could not write its log; retry.');
     });
@@ -378,20 +394,28 @@ export class IngestQueue {
     this.committing = true;
     try {
       while (this.toCommit.length > 0 && !this.commitFailed) {
-        const batch = this.toCommit[0];
-        const last = batch.entries.at(-1)!;
+        // Every batch applied while the last transaction ran goes in the next one: a transaction
+        // costs about as much for a few thousand events as for tens of thousands.
+        let taken = 1;
+        let events = this.toCommit[0].events;
+        while (taken < this.toCommit.length && events + this.toCommit[taken].events <= MAX_EVENTS_PER_TRANSACTION) {
+          events += this.toCommit[taken].events;
+          taken += 1;
+        }
+        const batches = this.toCommit.slice(0, taken);
+        const last = batches.at(-1)!.entries.at(-1)!;
         try {
-          await this.store.commitIngest(batch.commit, last.end);
+          await this.store.commitIngest(batches.map((b) => b.commit), last.end);
         } catch (error) {
           this.logger.error({ err: error }, 'ingestion commit failed; it will be retried');
           this.commitFailed = true;
           break;
         }
-        this.toCommit.shift();
-        this.actors.committed(batch.batch);
+        this.toCommit.splice(0, taken);
+        this.actors.committed(batches.at(-1)!.batch);
         this.retryDelay = RETRY_DELAY_MS;
-        this.uncommittedEvents -= batch.events;
-        for (const entry of batch.entries) this.backlogBytes -= entry.bytes;
+        this.uncommittedEvents -= events;
+        for (const batch of batches) for (const entry of batch.entries) this.backlogBytes -= entry.bytes;
         this.committedSeq = last.seq;
         this.log.release(last.end);
         this.wakeCommittedWaiters();

@@ -251,8 +251,11 @@ export interface Store {
 
   // Ingestion.
   loadIngestState(): Promise<IngestState>;
-  /** Writes one applied batch and (when given) the log position it reaches, in one transaction. */
-  commitIngest(commit: IngestCommit, logPosition?: IngestLogPosition): Promise<void>;
+  /**
+   * Writes applied batches, in order, and (when given) the log position they reach, in one
+   * transaction. Later batches' persons and groups win over earlier ones'.
+   */
+  commitIngest(commits: IngestCommit | readonly IngestCommit[], logPosition?: IngestLogPosition): Promise<void>;
   /** The position of the last commit, null before the first. */
   loadIngestLogPosition(): Promise<IngestLogPosition | null>;
   // Point reads for ingestion and /flags. They must not wait behind analytic queries or

@@ -53,6 +53,23 @@ describe('DuckDB change logs', () => {
     await store.close();
   });
 
+  it('writes several applied batches in one transaction, the later ones winning', async () => {
+    const store = await DuckDBStore.open(tempDir());
+    await store.commitIngest([
+      { ...empty, newPersons: [person('p1', 1, { plan: 'free' })], newGroups: [group('acme', 1, { plan: 'free' })], distinctIds: [{ projectId: 1, distinctId: 'a', personId: 'p1' }] },
+      { ...empty, changedPersons: [person('p1', 2, { plan: 'pro' })], changedGroups: [group('acme', 2, { plan: 'pro' })] },
+      { ...empty, changedPersons: [person('p1', 3, { plan: 'enterprise' })] },
+    ]);
+    const check = async () => {
+      expect((await store.lookupPersons(1, ['a'])).map((p) => [p.version, p.properties])).toEqual([[3, { plan: 'enterprise' }]]);
+      expect((await store.lookupGroups(1, [{ groupTypeIndex: 0, groupKey: 'acme' }])).map((g) => [g.version, g.properties])).toEqual([[2, { plan: 'pro' }]]);
+    };
+    await check();
+    await store.mergeChanges();
+    await check();
+    await store.close();
+  });
+
   it('folds beside ingestion commits: no conflicts, nothing folded twice or lost, the views show the latest row', async () => {
     const store = await DuckDBStore.open(tempDir());
     let stop = false;

@@ -37,6 +37,7 @@ import type {
   StoredEvent,
 } from '../store.js';
 import { duckdbDialect } from './duckdb-dialect.js';
+import { EventStage } from './event-stage.js';
 import { GROUP_SLOTS, groupColumn, mergeChangesStatements, schemaStatements } from './schema.js';
 
 type Row = Record<string, unknown>;
@@ -248,6 +249,7 @@ export class DuckDBStore implements Store {
     private readonly writer: DuckDBConnection,
     private readonly folder: DuckDBConnection,
     private readonly readers: ConnectionPool,
+    private readonly eventStage: EventStage,
   ) {}
 
   static async open(dataDir: string, options: DuckDBStoreOptions = {}): Promise<DuckDBStore> {
@@ -269,7 +271,7 @@ export class DuckDBStore implements Store {
     }
     const folder = await instance.connect();
     const readers = new ConnectionPool(await Promise.all(Array.from({ length: READ_CONNECTIONS }, () => instance.connect())));
-    const store = new DuckDBStore(instance, writer, folder, readers);
+    const store = new DuckDBStore(instance, writer, folder, readers, new EventStage(path.join(dataDir, 'events-stage.csv')));
     const [row] = await store.read('SELECT greatest((SELECT max(seq) FROM person_changes), (SELECT max(seq) FROM person_distinct_id_changes), (SELECT max(seq) FROM group_changes)) AS seq');
     store.changeSeq = store.committedChangeSeq = asNumber(row.seq ?? 0);
     await store.mergeChanges();
@@ -323,6 +325,7 @@ export class DuckDBStore implements Store {
       this.folder.closeSync();
       this.writer.closeSync();
       this.instance.closeSync();
+      this.eventStage.remove();
     });
   }
 
@@ -553,14 +556,23 @@ export class DuckDBStore implements Store {
     return row ? { segment: asNumber(row.segment), offset: asNumber(row.offset) } : null;
   }
 
-  async commitIngest(commit: IngestCommit, logPosition?: IngestLogPosition): Promise<void> {
+  async commitIngest(commits: IngestCommit | readonly IngestCommit[], logPosition?: IngestLogPosition): Promise<void> {
+    const batches: readonly IngestCommit[] = Array.isArray(commits) ? commits : [commits as IngestCommit];
     let committedSeq = 0;
     await this.transaction(async (c) => {
-      await this.appendEvents(c, commit.events);
+      await this.eventStage.insert(c, batches.length === 1 ? batches[0].events : batches.flatMap((b) => b.events));
       if (logPosition) await this.saveLogPosition(c, logPosition);
-      // Persons, distinct ids and groups: appended to the change logs, all with this commit's seq.
+      for (const commit of batches) committedSeq = await this.writeChanges(c, commit);
+    });
+    this.committedChangeSeq = Math.max(this.committedChangeSeq, committedSeq);
+    this.maybeMergeChanges();
+  }
+
+  /** One applied batch's persons, groups and the rest, with a seq of its own; returns the seq. */
+  private async writeChanges(c: DuckDBConnection, commit: IngestCommit): Promise<number> {
+    {
+      // Persons, distinct ids and groups: appended to the change logs, all with this batch's seq.
       const seq = ++this.changeSeq;
-      committedSeq = seq;
       const personCells = (p: PersonRow, deleted: boolean): Cell[] => [
         p.projectId, p.id, JSON.stringify(p.properties), p.isIdentified, p.createdAt, p.version, seq, deleted,
       ];
@@ -608,37 +620,7 @@ export class DuckDBStore implements Store {
             details = excluded.details`);
         await c.run('DELETE FROM stage_ingestion_warnings');
       }
-    });
-    this.committedChangeSeq = Math.max(this.committedChangeSeq, committedSeq);
-    this.maybeMergeChanges();
-  }
-
-  /** The hot path: typed appends, no per-value type dispatch. */
-  private async appendEvents(c: DuckDBConnection, events: readonly StoredEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    const appender = await c.createAppender('events');
-    try {
-      let createdAt: Date | undefined;
-      let createdAtValue: DuckDBTimestampValue | undefined;
-      for (const e of events) {
-        appender.appendVarchar(e.uuid);
-        appender.appendInteger(e.projectId);
-        appender.appendVarchar(e.event);
-        appender.appendVarchar(e.distinctId);
-        appender.appendVarchar(e.personId);
-        appender.appendTimestamp(toTimestamp(e.timestamp));
-        appender.appendVarchar(e.propertiesJson);
-        for (let i = 0; i < GROUP_SLOTS; i++) appender.appendVarchar(e.groupKeys[i] ?? '');
-        if (e.createdAt !== createdAt) {
-          createdAt = e.createdAt;
-          createdAtValue = toTimestamp(createdAt);
-        }
-        appender.appendTimestamp(createdAtValue!);
-        appender.endRow();
-      }
-      appender.flushSync();
-    } finally {
-      appender.closeSync();
+      return seq;
     }
   }
 
