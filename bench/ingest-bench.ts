@@ -49,6 +49,8 @@ export interface IngestResult {
   readonly requests: number;
   readonly acknowledged: number;
   readonly failedRequests: number;
+  /** 503s (back-pressure), each sent again after its Retry-After. */
+  readonly retried503: number;
   /** Failed requests by status code (or network error code), with the first message seen. */
   readonly errors: Record<string, { count: number; example: string }>;
   readonly generateSeconds: number;
@@ -101,6 +103,7 @@ export async function runIngestBench(
   };
   let acknowledged = 0;
   let failedRequests = 0;
+  let retried503 = 0;
   let next = 0;
 
   const progress = options.progress ? progressBar('ingest', traffic.events) : undefined;
@@ -116,7 +119,14 @@ export async function runIngestBench(
       const body = traffic.bodies[next++];
       const t0 = performance.now();
       try {
-        const res = await postGzipBatch(agent, url, body.gzipped);
+        let res = await postGzipBatch(agent, url, body.gzipped);
+        // A 503 is back-pressure: wait as told and send again, as posthog-node and posthog-js do.
+        while (res.status === 503 && retried503 < 10_000) {
+          retried503++;
+          const after = Number(res.headers['retry-after']);
+          await new Promise((resolve) => setTimeout(resolve, (Number.isFinite(after) && after > 0 ? after : 1) * 1000));
+          res = await postGzipBatch(agent, url, body.gzipped);
+        }
         latencies.push(performance.now() - t0);
         if (res.status === 200) {
           acknowledged += body.events;
@@ -150,6 +160,7 @@ export async function runIngestBench(
     requests: traffic.bodies.length,
     acknowledged,
     failedRequests,
+    retried503,
     errors,
     generateSeconds,
     rawBytes: traffic.rawBytes,
@@ -197,6 +208,7 @@ export function ingestRows(r: IngestResult, options: IngestBenchOptions): Result
     row('generate + gzip (untimed)', formatSeconds(r.generateSeconds)),
     row('events acknowledged (200)', formatInt(r.acknowledged)),
     row('failed requests', formatInt(r.failedRequests)),
+    row('503s, sent again after Retry-After', formatInt(r.retried503)),
     row('time', formatSeconds(r.seconds)),
     row('throughput', `${formatInt(r.eventsPerSecond)} events/s`),
     row('request latency p50/p90/p99/max', [r.requestLatencyMs.p50, r.requestLatencyMs.p90, r.requestLatencyMs.p99, r.requestLatencyMs.max].map((ms) => `${formatInt(ms)}`).join(' / ') + ' ms'),

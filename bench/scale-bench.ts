@@ -347,7 +347,7 @@ export function scaleRows(r: ScaleResult): ResultRow[] {
     row(
       'load through /batch',
       `${formatInt(o.groups)} companies + ${formatInt(o.persons)} persons, ${o.senders} senders, ${formatInt(o.batchSize)} per gzip request, ` +
-        `${formatInt(r.load.acknowledged + 1)} acknowledged, ${formatInt(r.load.failedRequests)} failed requests`,
+        `${formatInt(r.load.acknowledged + 1)} acknowledged, ${formatInt(r.load.failedRequests)} failed requests, ${formatInt(r.load.retried503)} 503s sent again`,
     ),
     row('ingest rate while loading', `${formatInt(r.load.eventsPerSecond)} events/s (${formatSeconds(r.load.seconds)}; request p50/p99 ${formatInt(r.load.requestLatencyMs.p50)}/${formatInt(r.load.requestLatencyMs.p99)} ms)`),
     row(
