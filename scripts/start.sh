@@ -15,7 +15,7 @@ esac
 # A malformed value is reported by the server itself (src/config.ts); start with the default here.
 [ "$mb" -gt 0 ] 2>/dev/null || mb=1024
 # The JavaScript heap's share of the bound (see docs/configuration.md).
-heap=$((mb * 45 / 100))
+heap=$((mb * 40 / 100))
 [ "$heap" -ge 128 ] || heap=128
 cd "$(dirname "$0")/.." || exit 1
 UV_THREADPOOL_SIZE="${UV_THREADPOOL_SIZE:-8}" exec node --max-semi-space-size=16 --max-old-space-size="$heap" "$@" --import tsx src/main.ts

@@ -54,13 +54,13 @@ export interface MemoryBudget {
 
 /**
  * Shares of the bound. The JavaScript heap, which holds the actor cache and the backlog, is
- * capped at 45% by `npm start` (scripts/start.sh: Node takes it only on its command line); the
+ * capped at 40% by `npm start` (scripts/start.sh: Node takes it only on its command line); the
  * rest is the young generation, the worker threads, buffers and the allocator.
  */
 export function memoryBudget(limit: number): MemoryBudget {
   return Object.freeze({
     limit,
-    engine: Math.floor(limit * 0.3),
+    engine: Math.floor(limit * 0.25),
     actorCache: Math.floor(limit * 0.1),
     ingestBacklog: Math.floor(limit * 0.04),
   });
