@@ -2,7 +2,7 @@
 // coming while a long query runs, and queries are answered in the middle of an ingestion burst.
 // Checked by the order in which things finish, not by timing thresholds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postBatch, wireEvent } from './support/load.js';
+import { postBatchRetrying, wireEvent } from './support/load.js';
 import { runQuery } from './support/query.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -23,7 +23,7 @@ beforeAll(async () => {
   );
   const senders = Array.from({ length: 8 }, async (_, s) => {
     for (let b = s; b < batches.length; b += 8) {
-      const res = await postBatch(server.url, server.token, batches[b], true);
+      const res = await postBatchRetrying(server.url, server.token, batches[b], true);
       expect(res.status).toBe(200);
     }
   });
@@ -32,7 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
-});
+}, 180_000);
 
 /** A trends query that scans every event's text once per series: seconds on this data. */
 const longQuery = {
@@ -67,7 +67,7 @@ describe('ingestion and queries together', () => {
     void query.then(() => (queryDone = true));
     for (let i = 0; !queryDone && i < 1000; i++) {
       const batch = Array.from({ length: 100 }, (_, j) => wireEvent('during_query', `q-${i}`, { j }, new Date()));
-      const res = await postBatch(server.url, server.token, batch, true);
+      const res = await postBatchRetrying(server.url, server.token, batch, true);
       expect(res.status).toBe(200);
       if (!queryDone) {
         acks += 1;
@@ -92,7 +92,7 @@ describe('ingestion and queries together', () => {
       while (!burstOver && sent < 400) {
         sent += 1;
         const batch = Array.from({ length: 1000 }, (_, j) => wireEvent('burst', `b-${sent % 500}`, { j }, new Date()));
-        const res = await postBatch(server.url, server.token, batch, true);
+        const res = await postBatchRetrying(server.url, server.token, batch, true);
         expect(res.status).toBe(200);
         acknowledged += 1000;
       }

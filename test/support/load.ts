@@ -30,6 +30,17 @@ export async function postBatch(url: string, token: string, batch: readonly Wire
   return fetch(`${url}/batch/`, { method: 'POST', headers, body });
 }
 
+/** postBatch, sent again after its Retry-After while the server answers 503, as the SDKs do. */
+export async function postBatchRetrying(url: string, token: string, batch: readonly WireEvent[], compress: boolean): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await postBatch(url, token, batch, compress);
+    if (res.status !== 503 || attempt >= 120) return res;
+    await res.arrayBuffer();
+    const after = Number(res.headers.get('retry-after'));
+    await new Promise((resolve) => setTimeout(resolve, (Number.isFinite(after) && after > 0 ? after : 1) * 1000));
+  }
+}
+
 export function wireEvent(event: string, distinctId: string, properties: Record<string, unknown>, timestamp: Date): WireEvent {
   return {
     event,

@@ -20,12 +20,15 @@ export async function sendEvents(server: TestServer, events: RawEvent[], token =
     properties: { ...e.properties, $ignore_sent_at: true },
   }));
   for (let i = 0; i < batch.length; i += 5000) {
-    const res = await fetch(`${server.url}/batch/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ api_key: token, batch: batch.slice(i, i + 5000) }),
-    });
-    if (res.status !== 200) throw new Error(`capture answered ${res.status}: ${await res.text()}`);
+    const body = JSON.stringify({ api_key: token, batch: batch.slice(i, i + 5000) });
+    for (let attempt = 1; ; attempt++) {
+      const res = await fetch(`${server.url}/batch/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      if (res.status === 200) break;
+      const text = await res.text();
+      // Back-pressure: sent again after Retry-After, as the SDKs do.
+      if (res.status !== 503 || attempt >= 120) throw new Error(`capture answered ${res.status}: ${text}`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
   }
 }
 
