@@ -26,3 +26,23 @@ export function jsonNestingDepth(bytes: Uint8Array): number {
 }
 
 export const TOO_DEEP_MESSAGE = `Request body nests JSON deeper than ${MAX_JSON_DEPTH} levels.`;
+
+/**
+ * Whether a parsed JSON value nests objects and arrays deeper than `max` (the value itself is
+ * level 1 when it is one). V8's JSON.parse does not recurse, so a deep body parses; this walk
+ * stops one level past `max`, so it never recurses deeper than that either. Cheaper than
+ * scanning the text: it looks at values, not at every byte of every string.
+ */
+export function jsonDepthExceeds(value: unknown, max: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (max <= 0) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (item !== null && typeof item === 'object' && jsonDepthExceeds(item, max - 1)) return true;
+    return false;
+  }
+  for (const key in value) {
+    const item = (value as Record<string, unknown>)[key];
+    if (item !== null && typeof item === 'object' && jsonDepthExceeds(item, max - 1)) return true;
+  }
+  return false;
+}

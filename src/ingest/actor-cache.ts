@@ -37,6 +37,9 @@ interface PersonEntry {
   estimatedIds: number;
   /** The last batch that used the entry; pinned while it has not committed. */
   seq: number;
+  /** When it was last moved to the young end (see touch). */
+  placedAt: number;
+  evicted?: true;
 }
 
 interface GroupEntry {
@@ -47,6 +50,8 @@ interface GroupEntry {
   /** The group object `bytes` was estimated for (groups are replaced, not changed in place). */
   estimated?: Group;
   seq: number;
+  placedAt: number;
+  evicted?: true;
 }
 
 type Entry = PersonEntry | GroupEntry;
@@ -116,8 +121,10 @@ export class ActorCache {
   private personCount = 0;
   private batchSeq = 0;
   private committedSeq = 0;
-  /** Entries the current batch used: their size is estimated again when it ends. */
-  private readonly usedByBatch = new Set<Entry>();
+  /** Moves to the young end so far (see touch). */
+  private placements = 0;
+  /** Entries the current batch used (each once): their size is estimated again when it ends. */
+  private usedByBatch: Entry[] = [];
   /**
    * Changes whenever entries may have become stale or been dropped (a commit, a clear). A store
    * read that started under another generation must not install what it read: a newer state
@@ -138,6 +145,7 @@ export class ActorCache {
   /** The batch is applied: sizes of what it changed are estimated again, and the cache trimmed. */
   endBatch(): void {
     for (const entry of this.usedByBatch) {
+      if (entry.evicted) continue;
       // Only what changed is estimated again (an estimate serializes the properties).
       let bytes: number;
       if (entry.kind === 'person') {
@@ -153,7 +161,7 @@ export class ActorCache {
       this.bytes += bytes - entry.bytes;
       entry.bytes = bytes;
     }
-    this.usedByBatch.clear();
+    this.usedByBatch = [];
     this.trim();
   }
 
@@ -169,7 +177,7 @@ export class ActorCache {
     this.entries.clear();
     this.byDistinctId.clear();
     this.absentGroups.clear();
-    this.usedByBatch.clear();
+    this.usedByBatch = [];
     this.bytes = 0;
     this.personCount = 0;
     this.generation += 1;
@@ -187,11 +195,11 @@ export class ActorCache {
 
   /** A person created by ingestion, with its distinct ids. */
   addPerson(person: MutablePerson): void {
-    const entry: PersonEntry = { kind: 'person', key: personKey(person.projectId, person.id), person, bytes: 0, estimatedVersion: -1, estimatedIds: -1, seq: this.batchSeq };
+    const entry: PersonEntry = { kind: 'person', key: personKey(person.projectId, person.id), person, bytes: 0, estimatedVersion: -1, estimatedIds: -1, seq: this.batchSeq, placedAt: 0 };
     this.insert(entry);
     this.personCount += 1;
     for (const id of person.distinctIds) this.byDistinctId.set(person.projectId, id, entry);
-    this.usedByBatch.add(entry);
+    this.usedByBatch.push(entry);
   }
 
   /** Indexes a distinct id just added to a cached person's `distinctIds`. */
@@ -225,9 +233,9 @@ export class ActorCache {
       this.use(existing);
       return;
     }
-    const entry: GroupEntry = { kind: 'group', key, group, bytes: 0, seq: this.batchSeq };
+    const entry: GroupEntry = { kind: 'group', key, group, bytes: 0, seq: this.batchSeq, placedAt: 0 };
     this.insert(entry);
-    this.usedByBatch.add(entry);
+    this.usedByBatch.push(entry);
   }
 
   /** Drops the groups of a deleted group type. Runs between batches. */
@@ -252,10 +260,11 @@ export class ActorCache {
     }
     for (const id of stored.distinctIds) if (this.byDistinctId.has(stored.projectId, id)) return false;
     const person: MutablePerson = { ...stored, properties: { ...stored.properties }, distinctIds: new Set(stored.distinctIds) };
-    const entry: PersonEntry = { kind: 'person', key: personKey(person.projectId, person.id), person, bytes: 0, estimatedVersion: -1, estimatedIds: -1, seq: pin ? this.batchSeq : 0 };
+    const entry: PersonEntry = { kind: 'person', key: personKey(person.projectId, person.id), person, bytes: 0, estimatedVersion: -1, estimatedIds: -1, seq: 0, placedAt: 0 };
     this.insert(entry);
     this.personCount += 1;
     for (const id of person.distinctIds) this.byDistinctId.set(person.projectId, id, entry);
+    if (pin) this.use(entry);
     this.trim();
     return true;
   }
@@ -269,7 +278,9 @@ export class ActorCache {
       if (pin) this.use(existing);
       return;
     }
-    this.insert({ kind: 'group', key, group: stored, bytes: 0, seq: pin ? this.batchSeq : 0 });
+    const entry: GroupEntry = { kind: 'group', key, group: stored, bytes: 0, seq: 0, placedAt: 0 };
+    this.insert(entry);
+    if (pin) this.use(entry);
     this.trim();
   }
 
@@ -325,27 +336,37 @@ export class ActorCache {
     }
     this.bytes += entry.bytes;
     this.entries.set(entry.key, entry);
+    entry.placedAt = ++this.placements;
   }
 
-  /** Moves the entry to the young end of the LRU order. */
+  /**
+   * Counts a use in the LRU order. An entry in the younger half of the order stays where it is:
+   * moving it costs a Map delete and insert, and it has half the cache to go before eviction
+   * anyway. So the order is least recently used to within half the cache, at a fraction of the
+   * cost (most uses are of entries used a moment ago).
+   */
   private touch(entry: Entry): void {
+    if (this.placements - entry.placedAt <= this.entries.size >> 1) return;
+    this.moveToYoungEnd(entry);
+  }
+
+  private moveToYoungEnd(entry: Entry): void {
     this.entries.delete(entry.key);
     this.entries.set(entry.key, entry);
+    entry.placedAt = ++this.placements;
   }
 
-
-
   private use(entry: Entry): void {
-    // Once per batch is enough: the entry is already young and pinned for this batch.
-    if (entry.seq === this.batchSeq && this.usedByBatch.has(entry)) return;
+    // Once per batch is enough: the entry is pinned for this batch and counted as used.
+    if (entry.seq === this.batchSeq) return;
     this.touch(entry);
     entry.seq = this.batchSeq;
-    this.usedByBatch.add(entry);
+    this.usedByBatch.push(entry);
   }
 
   private drop(entry: Entry): void {
     this.entries.delete(entry.key);
-    this.usedByBatch.delete(entry);
+    entry.evicted = true;
     this.bytes -= entry.bytes;
     if (entry.kind === 'group') return;
     this.personCount -= 1;
@@ -361,7 +382,7 @@ export class ActorCache {
     let visits = this.entries.size;
     for (const entry of this.entries.values()) {
       if (this.bytes <= this.maxBytes || visits-- <= 0) return;
-      if (entry.seq > this.committedSeq) this.touch(entry);
+      if (entry.seq > this.committedSeq) this.moveToYoungEnd(entry);
       else this.drop(entry);
     }
   }

@@ -7,7 +7,7 @@ import { flagEvaluationContext } from '../flags/flag-request-context.js';
 import { DuckDBStore } from '../store/duckdb/duckdb-store.js';
 import type { Store } from '../store/store.js';
 import { IngestQueue } from './ingest-queue.js';
-import { event } from './test-helpers.js';
+import { captured, wireEvent } from './test-helpers.js';
 
 const silentLog = Fastify({ logger: false }).log;
 /** Each queue gets an ingest log of its own. */
@@ -63,11 +63,11 @@ describe('persons and groups beyond the cache', () => {
 
   it('merges an evicted person through $identify as if it had stayed in memory', async () => {
     const queue = await coldQueue();
-    await queue.submit(1, [event('$pageview', 'anon-1', { $set: { seen: 'anon' } }), event('$pageview', 'user-1', { $set: { plan: 'pro' } })], [], []);
+    await queue.submit(1, captured([wireEvent('$pageview', 'anon-1', { $set: { seen: 'anon' } }), wireEvent('$pageview', 'user-1', { $set: { plan: 'pro' } })], [], []));
     await queue.drain();
     expect(queue.actors.cache.stats().persons).toBe(0);
     const [user] = await store.lookupPersons(1, ['user-1']);
-    await queue.submit(1, [event('$identify', 'user-1', { $anon_distinct_id: 'anon-1', $set: { email: 'u@x' } })], [], []);
+    await queue.submit(1, captured([wireEvent('$identify', 'user-1', { $anon_distinct_id: 'anon-1', $set: { email: 'u@x' } })], [], []));
     await queue.drain();
     const persons = await store.lookupPersons(1, ['anon-1', 'user-1']);
     expect(persons.map((p) => [p.id, p.distinctIds, p.properties, p.isIdentified])).toEqual([
@@ -79,9 +79,9 @@ describe('persons and groups beyond the cache', () => {
 
   it('applies $set to a cold person on top of its stored properties', async () => {
     const queue = await coldQueue();
-    await queue.submit(1, [event('x', 'u1', { $set: { a: 1, b: 1 }, $set_once: { first: 'web' } })], [], []);
+    await queue.submit(1, captured([wireEvent('x', 'u1', { $set: { a: 1, b: 1 }, $set_once: { first: 'web' } })], [], []));
     await queue.drain();
-    await queue.submit(1, [event('x', 'u1', { $set: { b: 2 }, $set_once: { first: 'api' }, $unset: ['a'] })], [], []);
+    await queue.submit(1, captured([wireEvent('x', 'u1', { $set: { b: 2 }, $set_once: { first: 'api' }, $unset: ['a'] })], [], []));
     await queue.drain();
     const [person] = await store.lookupPersons(1, ['u1']);
     expect([person.properties, person.version]).toEqual([{ b: 2, first: 'web' }, 2]);
@@ -89,11 +89,11 @@ describe('persons and groups beyond the cache', () => {
 
   it('merges a cold group $groupidentify onto its stored properties', async () => {
     const queue = await coldQueue();
-    const identify = (set: Record<string, unknown>) => event('$groupidentify', '$company_acme', { $group_type: 'company', $group_key: 'acme', $group_set: set });
-    await queue.submit(1, [identify({ name: 'Acme', plan: 'free' })], [], []);
+    const identify = (set: Record<string, unknown>) => wireEvent('$groupidentify', '$company_acme', { $group_type: 'company', $group_key: 'acme', $group_set: set });
+    await queue.submit(1, captured([identify({ name: 'Acme', plan: 'free' })], [], []));
     await queue.drain();
     expect(queue.actors.cache.stats().groups).toBe(0);
-    await queue.submit(1, [identify({ plan: 'pro' })], [], []);
+    await queue.submit(1, captured([identify({ plan: 'pro' })], [], []));
     await queue.drain();
     const [group] = await store.lookupGroups(1, [{ groupTypeIndex: 0, groupKey: 'acme' }]);
     expect([group.properties, group.version]).toEqual([{ name: 'Acme', plan: 'pro' }, 2]);
@@ -101,14 +101,14 @@ describe('persons and groups beyond the cache', () => {
 
   it('keeps what a batch in flight changed for the batches applied after it, however small the cache', async () => {
     const queue = await coldQueue();
-    const identify = (set: Record<string, unknown>) => event('$groupidentify', '$company_acme', { $group_type: 'company', $group_key: 'acme', $group_set: set });
-    await queue.submit(1, [event('x', 'u1', { $set: { start: true } }), identify({ start: true })], [], []);
+    const identify = (set: Record<string, unknown>) => wireEvent('$groupidentify', '$company_acme', { $group_type: 'company', $group_key: 'acme', $group_set: set });
+    await queue.submit(1, captured([wireEvent('x', 'u1', { $set: { start: true } }), identify({ start: true })], [], []));
     await queue.drain();
     // Requests arrive while earlier batches commit, so each batch is applied before the one
     // ahead of it is on disk: its persons must come from memory, not from the store.
     const sent: Promise<void>[] = [];
     for (let k = 0; k < 30; k++) {
-      sent.push(queue.submit(1, [event('x', 'u1', { $set: { [`k${k}`]: k } }), identify({ [`k${k}`]: k })], [], []));
+      sent.push(queue.submit(1, captured([wireEvent('x', 'u1', { $set: { [`k${k}`]: k } }), identify({ [`k${k}`]: k })], [], [])));
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
     await Promise.all(sent);
@@ -122,24 +122,24 @@ describe('persons and groups beyond the cache', () => {
 
   it('finds persons and groups stored before a restart, and reads nothing for new distinct ids', async () => {
     const first = await IngestQueue.open(store, queueOptions(), silentLog);
-    await first.submit(1, [event('x', 'known', { $set: { v: 1 } })], [], []);
+    await first.submit(1, captured([wireEvent('x', 'known', { $set: { v: 1 } })], [], []));
     await first.drain();
     const watched = observed(store);
     const queue = await IngestQueue.open(watched.store, queueOptions(), silentLog);
-    await queue.submit(1, Array.from({ length: 100 }, (_, i) => event('x', `new-${i}`)), [], []);
+    await queue.submit(1, captured(Array.from({ length: 100 }, (_, i) => wireEvent('x', `new-${i}`)), [], []));
     await queue.drain();
     expect(watched.calls.persons.flat().filter((id) => id.startsWith('new-')).length).toBeLessThan(5);
-    await queue.submit(1, [event('x', 'known', { $set: { w: 2 } })], [], []);
+    await queue.submit(1, captured([wireEvent('x', 'known', { $set: { w: 2 } })], [], []));
     await queue.drain();
     expect((await store.lookupPersons(1, ['known'])).map((p) => p.properties)).toEqual([{ v: 1, w: 2 }]);
   });
 
   it('answers /flags from the store for cold persons and groups, in one coalesced read', async () => {
     const queue = await coldQueue();
-    await queue.submit(1, [
-      ...Array.from({ length: 20 }, (_, i) => event('x', `u${i}`, { $set: { n: i } })),
-      event('$groupidentify', '$company_acme', { $group_type: 'company', $group_key: 'acme', $group_set: { plan: 'pro' } }),
-    ], [], []);
+    await queue.submit(1, captured([
+      ...Array.from({ length: 20 }, (_, i) => wireEvent('x', `u${i}`, { $set: { n: i } })),
+      wireEvent('$groupidentify', '$company_acme', { $group_type: 'company', $group_key: 'acme', $group_set: { plan: 'pro' } }),
+    ], [], []));
     await queue.drain();
     const watched = observed(store);
     const reader = await IngestQueue.open(watched.store, { ...queueOptions(), actorCacheBytes: 1 }, silentLog);
@@ -158,7 +158,7 @@ describe('persons and groups beyond the cache', () => {
 
   it('reads a group /flags asks for and the store lacks once, until ingestion creates it', async () => {
     const seed = await IngestQueue.open(store, queueOptions(), silentLog);
-    await seed.submit(1, [event('$groupidentify', '$company_a', { $group_type: 'company', $group_key: 'a', $group_set: {} })], [], []);
+    await seed.submit(1, captured([wireEvent('$groupidentify', '$company_a', { $group_type: 'company', $group_key: 'a', $group_set: {} })], [], []));
     await seed.drain();
     const watched = observed(store);
     const queue = await IngestQueue.open(watched.store, queueOptions(), silentLog);
@@ -166,7 +166,7 @@ describe('persons and groups beyond the cache', () => {
     expect(await ask()).toEqual({ $group_key: 'ghost' });
     expect(await ask()).toEqual({ $group_key: 'ghost' });
     expect(watched.calls.groups).toBe(1);
-    await queue.submit(1, [event('$groupidentify', '$company_ghost', { $group_type: 'company', $group_key: 'ghost', $group_set: { plan: 'pro' } })], [], []);
+    await queue.submit(1, captured([wireEvent('$groupidentify', '$company_ghost', { $group_type: 'company', $group_key: 'ghost', $group_set: { plan: 'pro' } })], [], []));
     await queue.drain();
     expect(await ask()).toEqual({ plan: 'pro', $group_key: 'ghost' });
     expect(watched.calls.groups).toBe(1);
@@ -174,7 +174,7 @@ describe('persons and groups beyond the cache', () => {
 
   it('does not cache what a /flags read found when a commit completed during the read', async () => {
     const seed = await IngestQueue.open(store, queueOptions(), silentLog);
-    await seed.submit(1, [event('x', 'u1', { $set: { v: 1 } })], [], []);
+    await seed.submit(1, captured([wireEvent('x', 'u1', { $set: { v: 1 } })], [], []));
     await seed.drain();
     const watched = observed(store);
     const queue = await IngestQueue.open(watched.store, queueOptions(), silentLog);
@@ -182,7 +182,7 @@ describe('persons and groups beyond the cache', () => {
     const reading = flagEvaluationContext(queue.actors, queue.project(1)!, { distinctId: 'u1', groups: {} });
     await new Promise((resolve) => setImmediate(resolve));
     // A batch commits while the read waits: what the read returns may already be stale.
-    await queue.submit(1, [event('x', 'other')], [], []);
+    await queue.submit(1, captured([wireEvent('x', 'other')], [], []));
     await queue.drain();
     release();
     expect((await reading).personProperties.v).toBe(1);
@@ -198,17 +198,17 @@ describe('persons and groups beyond the cache', () => {
     let peak = 0;
     const sizes: number[] = [];
     for (let start = 0; start < persons; start += 5_000) {
-      const batch = Array.from({ length: 5_000 }, (_, i) => event('x', `user-${start + i}`, { $set: { n: start + i, email: `user-${start + i}@example.com` } }));
-      await queue.submit(1, batch, [], []);
+      const batch = Array.from({ length: 5_000 }, (_, i) => wireEvent('x', `user-${start + i}`, { $set: { n: start + i, email: `user-${start + i}@example.com` } }));
+      await queue.submit(1, captured(batch, [], []));
       await queue.drain();
       const stats = queue.actors.cache.stats();
       peak = Math.max(peak, stats.bytes);
       sizes.push(stats.persons);
     }
     // Cold persons again: $set and $identify merges between two cold persons each.
-    const again = Array.from({ length: 1_000 }, (_, i) => event('x', `user-${i * 7}`, { $set: { touched: true } }));
-    const merges = Array.from({ length: 500 }, (_, i) => event('$identify', `user-${40_000 + i}`, { $anon_distinct_id: `user-${10_000 + i}` }));
-    await queue.submit(1, [...again, ...merges], [], []);
+    const again = Array.from({ length: 1_000 }, (_, i) => wireEvent('x', `user-${i * 7}`, { $set: { touched: true } }));
+    const merges = Array.from({ length: 500 }, (_, i) => wireEvent('$identify', `user-${40_000 + i}`, { $anon_distinct_id: `user-${10_000 + i}` }));
+    await queue.submit(1, captured([...again, ...merges], [], []));
     await queue.drain();
     await queue.drain();
     expect(queue.actors.cache.stats().bytes).toBeLessThanOrEqual(budget);

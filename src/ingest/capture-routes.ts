@@ -64,9 +64,9 @@ async function capture(req: FastifyRequest, reply: FastifyReply, limit: number, 
     limit,
     isEngage,
   });
-  if (decoded.events.length === 0 && decoded.dropped.length === 0) throw new HttpError('no_events', 'The request contains no events.');
+  if (decoded.accepted === 0 && decoded.dropped === 0) throw new HttpError('no_events', 'The request contains no events.');
   const projectId = await resolveToken(decoded.envelopeToken, decoded.eventTokens, deps);
-  await deps.queue.submit(projectId, decoded.events, decoded.dropped, decoded.propertyTypes, decoded.logPayload);
+  await deps.queue.submit(projectId, decoded.logPayload);
   if (query.beacon === '1') return reply.code(204).send();
   return reply.send({ status: 1 });
 }

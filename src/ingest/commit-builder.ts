@@ -8,8 +8,8 @@ import type {
   IngestionWarning,
   PersonRow,
   PropertyDefinition,
-  StoredEvent,
 } from '../store/store.js';
+import { resolvedLine } from '../store/event-rows.js';
 import { groupId, type MutablePerson } from './project-state.js';
 
 const personRow = (p: MutablePerson): PersonRow => ({
@@ -23,7 +23,11 @@ const personRow = (p: MutablePerson): PersonRow => ({
 });
 
 export class CommitBuilder {
-  readonly events: StoredEvent[] = [];
+  private readonly eventFields: Uint8Array[] = [];
+  private resolvedEvents = '';
+  private eventCount = 0;
+  private longestLine = 0;
+  private maxFieldsLineBytes = 0;
   private readonly touchedPersons = new Map<string, MutablePerson>();
   private readonly createdPersonIds = new Set<string>();
   private readonly distinctIds = new Map<string, DistinctIdAssignment>();
@@ -34,6 +38,20 @@ export class CommitBuilder {
   private readonly newGroupTypes: GroupType[] = [];
   private readonly newPropertyDefinitions: PropertyDefinition[] = [];
   private readonly warnings = new Map<string, IngestionWarning>();
+
+  /** A request's events, as the decoding worker encoded their stored fields; addEvent follows for each. */
+  addEventFields(fields: Uint8Array, maxLineBytes: number): void {
+    this.eventFields.push(fields);
+    if (maxLineBytes > this.maxFieldsLineBytes) this.maxFieldsLineBytes = maxLineBytes;
+  }
+
+  /** What ingestion resolved for the next event of the fields added. */
+  addEvent(projectId: number, personId: string, groupKeys: readonly string[], createdAtMs: number): void {
+    const line = resolvedLine(projectId, personId, groupKeys, createdAtMs);
+    if (line.length > this.longestLine) this.longestLine = line.length;
+    this.resolvedEvents += line;
+    this.eventCount += 1;
+  }
 
   /** A person created by this batch (with its first distinct ids). */
   createPerson(person: MutablePerson): void {
@@ -98,7 +116,13 @@ export class CommitBuilder {
     const changedGroups: Group[] = [];
     for (const [key, group] of this.groups) (this.createdGroupIds.has(key) ? newGroups : changedGroups).push(group);
     return {
-      events: this.events,
+      events: {
+        count: this.eventCount,
+        fields: this.eventFields,
+        resolved: [this.resolvedEvents],
+        // A UTF-16 code unit takes at most 3 bytes of UTF-8.
+        maxLineBytes: Math.max(this.maxFieldsLineBytes, this.longestLine * 3),
+      },
       newPersons,
       changedPersons,
       distinctIds: [...this.distinctIds.values()],

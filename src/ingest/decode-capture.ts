@@ -2,9 +2,9 @@
 // each event, serialize its properties, and note the event property types. Runs in a worker.
 import type { PropertyValueType } from '../store/store.js';
 import { decodeCaptureRequest, type CaptureRequest } from './decode-request.js';
-import { collectPropertyTypes, toIngestEvent, type IngestEvent, type PropertyTypes } from './ingest-event.js';
-import { encodePayload, type EncodedPayload } from './ingest-log.js';
-import { eventToken, normalizeEvent } from './normalize-event.js';
+import { collectPropertyTypes, encodeCapturedEvents, type PropertyTypes } from './ingest-event.js';
+import type { EncodedPayload } from './ingest-log.js';
+import { eventToken, normalizeEvent, type NormalizedEvent } from './normalize-event.js';
 
 export interface CaptureInput extends CaptureRequest {
   /** `/engage` events without a name are identify calls. */
@@ -15,10 +15,9 @@ export interface DecodedCapture {
   readonly envelopeToken: string | undefined;
   /** Distinct tokens carried by the events themselves. */
   readonly eventTokens: string[];
-  readonly events: IngestEvent[];
-  /** Reasons for events dropped as invalid. */
-  readonly dropped: string[];
-  readonly propertyTypes: PropertyTypes;
+  /** Events accepted, and events dropped as invalid (their reasons are in the payload). */
+  readonly accepted: number;
+  readonly dropped: number;
   /** The ingest log record's payload for these events, encoded here rather than on the main thread. */
   readonly logPayload: EncodedPayload;
 }
@@ -27,7 +26,7 @@ export async function decodeCapture(input: CaptureInput): Promise<DecodedCapture
   const decoded = await decodeCaptureRequest(input);
   const context = { sentAt: decoded.sentAt, now: new Date(), defaultEventName: input.isEngage ? '$identify' : undefined };
   const tokens = new Set<string>();
-  const events: IngestEvent[] = [];
+  const events: NormalizedEvent[] = [];
   const dropped: string[] = [];
   const types = new Map<string, PropertyValueType>();
   for (const raw of decoded.events) {
@@ -41,9 +40,9 @@ export async function decodeCapture(input: CaptureInput): Promise<DecodedCapture
       continue;
     }
     collectPropertyTypes(result.event.properties, types);
-    events.push(toIngestEvent(result.event));
+    events.push(result.event);
   }
   const propertyTypes: PropertyTypes = [...types];
-  const logPayload = encodePayload({ events, dropped, propertyTypes });
-  return { envelopeToken: decoded.envelopeToken, eventTokens: [...tokens], events, dropped, propertyTypes, logPayload };
+  const logPayload = encodeCapturedEvents(events, dropped, propertyTypes);
+  return { envelopeToken: decoded.envelopeToken, eventTokens: [...tokens], accepted: events.length, dropped: dropped.length, logPayload };
 }

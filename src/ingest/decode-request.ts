@@ -3,10 +3,12 @@
 // gzip by magic bytes whatever the hints, lz-string when hinted, then one of three JSON shapes.
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
+import { isMainThread } from 'node:worker_threads';
 import { HttpError } from '../errors.js';
-import { jsonNestingDepth, MAX_JSON_DEPTH, TOO_DEEP_MESSAGE } from '../json-depth.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH, TOO_DEEP_MESSAGE } from '../json-depth.js';
 
 const gunzip = promisify(zlib.gunzip);
+const gunzipSync = zlib.gunzipSync;
 
 export interface CaptureRequest {
   readonly body: Buffer;
@@ -83,7 +85,10 @@ function tooLarge(limit: number): HttpError {
 
 async function inflate(bytes: Buffer, limit: number): Promise<Buffer> {
   try {
-    // maxOutputLength stops a gzip bomb before it fills memory.
+    // maxOutputLength stops a gzip bomb before it fills memory. A decoding worker inflates in
+    // place: it has nothing else to do meanwhile, and a trip through libuv's thread pool costs
+    // two thread switches per request. The main thread (/flags bodies) must not block.
+    if (!isMainThread) return gunzipSync(bytes, { maxOutputLength: limit });
     return await gunzip(bytes, { maxOutputLength: limit });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(limit);
@@ -239,14 +244,16 @@ export async function decodeJsonPayload(request: CaptureRequest): Promise<unknow
     break;
   }
 
-  if (jsonNestingDepth(bytes) > MAX_JSON_DEPTH) throw new HttpError('malformed_body', TOO_DEEP_MESSAGE);
+  let parsed: unknown;
   try {
     // A UTF-8 byte order mark (EF BB BF) is not JSON: skip it.
     const start = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-    return JSON.parse(bytes.toString('utf8', start));
+    parsed = JSON.parse(bytes.toString('utf8', start));
   } catch {
     throw new HttpError('malformed_body', 'Request body is not valid JSON (after decoding).');
   }
+  if (jsonDepthExceeds(parsed, MAX_JSON_DEPTH)) throw new HttpError('malformed_body', TOO_DEEP_MESSAGE);
+  return parsed;
 }
 
 

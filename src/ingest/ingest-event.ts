@@ -1,18 +1,19 @@
-// The compact form of a normalized event that crosses from the decoding worker to the ingest
-// queue: the properties as JSON text (stored as is) plus the few fields ingestion acts on.
+// What the decoding worker hands on per event: the few fields ingestion acts on, and the stored
+// fields encoded for the store (event-rows.ts), together as one ingest log payload.
 import type { Properties, PropertyValueType } from '../store/store.js';
 import type { NormalizedEvent } from './normalize-event.js';
+import { eventFieldsLine } from '../store/event-rows.js';
+import { encodePayload, type EncodedPayload } from './ingest-log.js';
 import { detectPropertyType, isHiddenProperty } from './property-definitions.js';
 
+/** What ingestion acts on, per event; its stored fields travel apart (event-rows.ts). */
 export interface IngestEvent {
-  readonly uuid: string;
   readonly event: string;
   readonly distinctId: string;
   /** Epoch milliseconds. */
   readonly timestampMs: number;
-  readonly propertiesJson: string;
   /** `$process_person_profile: false`. */
-  readonly personless: boolean;
+  readonly personless?: true;
   /** `$groups`, when it is an object. */
   readonly groups?: Properties;
   /** `$group_type`, `$group_key`, `$group_set` of a `$groupidentify`. */
@@ -39,15 +40,9 @@ function mergeUpdates(fromProperties: unknown, topLevel: Properties | undefined)
 
 export function toIngestEvent(e: NormalizedEvent): IngestEvent {
   const p = e.properties;
-  // Only fields that are present: every key costs when the event crosses to the main thread.
-  const event: Mutable<IngestEvent> = {
-    uuid: e.uuid,
-    event: e.event,
-    distinctId: e.distinctId,
-    timestampMs: e.timestamp.getTime(),
-    propertiesJson: JSON.stringify(p),
-    personless: p.$process_person_profile === false,
-  };
+  // Only fields that are present: every key is written to the log and parsed on the main thread.
+  const event: Mutable<IngestEvent> = { event: e.event, distinctId: e.distinctId, timestampMs: e.timestamp.getTime() };
+  if (p.$process_person_profile === false) event.personless = true;
   if (isPlainObject(p.$groups)) event.groups = p.$groups;
   if (e.event === '$groupidentify') event.groupIdentify = { type: p.$group_type, key: p.$group_key, set: p.$group_set };
   const set = mergeUpdates(p.$set, e.set);
@@ -61,6 +56,24 @@ export function toIngestEvent(e: NormalizedEvent): IngestEvent {
   if (typeof p.$anon_distinct_id === 'string') event.anonDistinctId = p.$anon_distinct_id;
   if (typeof p.alias === 'string') event.alias = p.alias;
   return event;
+}
+
+/**
+ * A request's accepted events as one ingest log payload (ingest-log.ts): what ingestion acts on,
+ * and the stored fields as event-rows.ts encodes them, serialized once, here in the worker.
+ */
+export function encodeCapturedEvents(events: readonly NormalizedEvent[], dropped: readonly string[], propertyTypes: PropertyTypes): EncodedPayload {
+  const acts: IngestEvent[] = [];
+  let fields = '';
+  let longest = 0;
+  for (const e of events) {
+    acts.push(toIngestEvent(e));
+    const line = eventFieldsLine(e.uuid, e.event, e.distinctId, e.timestamp.getTime(), JSON.stringify(e.properties));
+    if (line.length > longest) longest = line.length;
+    fields += line;
+  }
+  // A UTF-16 code unit takes at most 3 bytes of UTF-8.
+  return encodePayload({ events: acts, dropped, propertyTypes, maxLineBytes: longest * 3 }, fields);
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -5,31 +5,53 @@
 //
 // Files: `<data dir>/ingest-log/<segment>.log`, each a run of records:
 //   magic u32 | payload length u32 | crc32(payload) u32 | project id u32 | payload
-// payload: one line of JSON (dropped reasons, property types, the events without their
-// properties, each with the byte length of its properties) and the properties JSON texts, back to
-// back. Properties are written as they are: escaping them again would cost more than the rest.
+// payload: one line of JSON (what ingestion acts on per event, dropped reasons, property types),
+// then the events' stored fields as event-rows.ts encodes them: the store is later handed these
+// very bytes, so the main thread never turns the properties into strings.
 import fs from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { IngestLogPosition } from '../store/store.js';
+import { eventFieldsLine } from '../store/event-rows.js';
 import type { IngestEvent, PropertyTypes } from './ingest-event.js';
 
 export type LogPosition = IngestLogPosition;
 
+/** A request as the log holds it: its project and the payload the decoding worker encoded. */
+export interface LoggedRequest {
+  readonly projectId: number;
+  readonly payload: Uint8Array;
+}
+
+/** A logged request decoded (see decodePayload). */
 export interface LogRecord {
   readonly projectId: number;
+  /** What ingestion acts on, per event. */
   readonly events: readonly IngestEvent[];
   readonly dropped: readonly string[];
   readonly propertyTypes: PropertyTypes;
+  /** The events' stored fields as event-rows.ts encodes them, one line per event (a view of the payload). */
+  readonly fields: Uint8Array;
+  /** An upper bound of the longest line's UTF-8 length in `fields`. */
+  readonly maxLineBytes: number;
 }
 
-const MAGIC = 0x4c4b5250; // "PRKL" little-endian
+/** The payload's first line. */
+interface PayloadMeta {
+  readonly events: readonly IngestEvent[];
+  readonly dropped: readonly string[];
+  readonly propertyTypes: PropertyTypes;
+  readonly maxLineBytes: number;
+}
+
+const MAGIC = 0x324b5250; // "PRK2" little-endian
+/** Records of the first format: the events' fields in the JSON line, properties texts after it. */
+const LEGACY_MAGIC = 0x4c4b5250; // "PRKL"
 const HEADER_BYTES = 16;
 /** A new segment starts past this size; segments wholly applied are deleted. */
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 
 const segmentName = (segment: number) => `${String(segment).padStart(12, '0')}.log`;
-
 
 /** A record's payload, without its header: the decoding workers encode it, off the main thread. */
 export interface EncodedPayload {
@@ -37,63 +59,50 @@ export interface EncodedPayload {
   readonly crc: number;
 }
 
-/** An event's fields but its properties text (written apart, as it is). */
-function eventMeta(e: IngestEvent): Omit<IngestEvent, 'propertiesJson'> {
-  return {
-    uuid: e.uuid,
-    event: e.event,
-    distinctId: e.distinctId,
-    timestampMs: e.timestampMs,
-    personless: e.personless,
-    groups: e.groups,
-    groupIdentify: e.groupIdentify,
-    set: e.set,
-    setOnce: e.setOnce,
-    unset: e.unset,
-    anonDistinctId: e.anonDistinctId,
-    alias: e.alias,
-  };
-}
-
-export function encodePayload(record: Omit<LogRecord, 'projectId'>): EncodedPayload {
-  const metas: Omit<IngestEvent, 'propertiesJson'>[] = [];
-  const lengths: number[] = [];
-  const properties: string[] = [];
-  for (const event of record.events) {
-    metas.push(eventMeta(event));
-    lengths.push(Buffer.byteLength(event.propertiesJson));
-    properties.push(event.propertiesJson);
-  }
-  // `p`: where each event's properties end in the text after the line.
-  const meta = JSON.stringify({ d: record.dropped, t: record.propertyTypes, e: metas, p: lengths });
-  const bytes = Buffer.from(`${meta}\n${properties.join('')}`);
+/** `fields` must be event-rows.ts lines, one per event (see encodeCapturedEvents). */
+export function encodePayload(meta: PayloadMeta, fields: string): EncodedPayload {
+  const bytes = Buffer.from(`${JSON.stringify(meta)}\n${fields}`);
   return { bytes, crc: crc32(bytes) };
 }
 
-export function encodeRecord(record: LogRecord, payload: EncodedPayload = encodePayload(record)): Buffer {
+function recordHeader(projectId: number, length: number, crc: number): Buffer {
   const header = Buffer.allocUnsafe(HEADER_BYTES);
   header.writeUInt32LE(MAGIC, 0);
-  header.writeUInt32LE(payload.bytes.length, 4);
-  header.writeUInt32LE(payload.crc, 8);
-  header.writeUInt32LE(record.projectId, 12);
-  return Buffer.concat([header, payload.bytes]);
+  header.writeUInt32LE(length, 4);
+  header.writeUInt32LE(crc, 8);
+  header.writeUInt32LE(projectId, 12);
+  return header;
 }
 
-function decodePayload(projectId: number, payload: Buffer): LogRecord {
+/** The record a payload holds; `fields` is a view of `payload`, not a copy. */
+export function decodePayload(projectId: number, payload: Uint8Array): LogRecord {
+  const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  const newline = bytes.indexOf(0x0a);
+  const meta = JSON.parse(bytes.toString('utf8', 0, newline)) as PayloadMeta;
+  return { projectId, ...meta, fields: bytes.subarray(newline + 1) };
+}
+
+/** A payload of the first format, encoded again (its fields were JSON, its properties apart). */
+function upgradeLegacyPayload(payload: Buffer): Uint8Array {
+  type LegacyEvent = IngestEvent & { uuid: string; personless: boolean };
   const newline = payload.indexOf(0x0a);
-  const meta = JSON.parse(payload.toString('utf8', 0, newline)) as { d: string[]; t: PropertyTypes; e: Omit<IngestEvent, 'propertiesJson'>[]; p: number[] };
+  const meta = JSON.parse(payload.toString('utf8', 0, newline)) as { d: string[]; t: PropertyTypes; e: LegacyEvent[]; p: number[] };
   let at = newline + 1;
-  const events = meta.e.map((rest, i) => {
-    const propertiesJson = payload.toString('utf8', at, at + meta.p[i]);
+  let fields = '';
+  let longest = 0;
+  const events = meta.e.map(({ uuid, personless, ...rest }, i) => {
+    const line = eventFieldsLine(uuid, rest.event, rest.distinctId, rest.timestampMs, payload.toString('utf8', at, at + meta.p[i]));
     at += meta.p[i];
-    return { ...rest, propertiesJson } as IngestEvent;
+    longest = Math.max(longest, line.length);
+    fields += line;
+    return (personless ? { ...rest, personless: true } : rest) as IngestEvent;
   });
-  return { projectId, events, dropped: meta.d, propertyTypes: meta.t };
+  return encodePayload({ events, dropped: meta.d, propertyTypes: meta.t, maxLineBytes: longest * 3 }, fields).bytes;
 }
 
 interface Pending {
-  readonly bytes: Buffer;
-  readonly record: LogRecord;
+  readonly header: Buffer;
+  readonly request: LoggedRequest;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -111,7 +120,7 @@ export class IngestLog {
     private readonly dir: string,
     lastSegment: number,
     /** Called in log order for each record once it is on disk, before its append resolves. */
-    private readonly onDurable: (record: LogRecord, end: LogPosition, bytes: number) => void,
+    private readonly onDurable: (request: LoggedRequest, end: LogPosition, bytes: number) => void,
     private readonly segmentBytes: number,
   ) {
     this.segment = lastSegment + 1;
@@ -124,8 +133,8 @@ export class IngestLog {
   static async open(
     dataDir: string,
     from: LogPosition,
-    replay: (record: LogRecord, end: LogPosition) => void,
-    onDurable: (record: LogRecord, end: LogPosition, bytes: number) => void,
+    replay: (request: LoggedRequest, end: LogPosition) => void,
+    onDurable: (request: LoggedRequest, end: LogPosition, bytes: number) => void,
     segmentBytes = DEFAULT_SEGMENT_BYTES,
   ): Promise<IngestLog> {
     const dir = path.join(dataDir, 'ingest-log');
@@ -141,11 +150,11 @@ export class IngestLog {
   }
 
   /** Resolves once the record is on disk (fdatasync), in the order appended. */
-  append(record: LogRecord, payload?: EncodedPayload): Promise<void> {
+  append(request: LoggedRequest, crc: number): Promise<void> {
     if (this.failed !== undefined) return Promise.reject(this.failed);
-    const bytes = encodeRecord(record, payload);
+    const header = recordHeader(request.projectId, request.payload.length, crc);
     return new Promise((resolve, reject) => {
-      this.pending.push({ bytes, record, resolve, reject });
+      this.pending.push({ header, request, resolve, reject });
       if (!this.flushing) void this.flush();
     });
   }
@@ -159,7 +168,7 @@ export class IngestLog {
         this.pending = [];
         try {
           if (this.offset >= this.segmentBytes) await this.rotate();
-          await this.handle!.write(Buffer.concat(batch.map((p) => p.bytes)));
+          await this.handle!.writev(batch.flatMap((p) => [p.header, p.request.payload]));
           await this.handle!.datasync();
         } catch (error) {
           // The file may now hold part of the batch: refuse everything from here on (the server
@@ -170,8 +179,9 @@ export class IngestLog {
           return;
         }
         for (const p of batch) {
-          this.offset += p.bytes.length;
-          this.onDurable(p.record, { segment: this.segment, offset: this.offset }, p.bytes.length);
+          const bytes = HEADER_BYTES + p.request.payload.length;
+          this.offset += bytes;
+          this.onDurable(p.request, { segment: this.segment, offset: this.offset }, bytes);
           p.resolve();
         }
       }
@@ -223,17 +233,19 @@ function listSegments(dir: string): number[] {
 }
 
 /** Reads the records of one segment from `start`; truncates the file at a torn or corrupt record. */
-function readSegment(dir: string, segment: number, start: number, replay: (record: LogRecord, end: LogPosition) => void): void {
+function readSegment(dir: string, segment: number, start: number, replay: (request: LoggedRequest, end: LogPosition) => void): void {
   const file = path.join(dir, segmentName(segment));
   const data = fs.readFileSync(file);
   let at = start;
   while (at + HEADER_BYTES <= data.length) {
     const length = data.readUInt32LE(at + 4);
     const end = at + HEADER_BYTES + length;
-    if (data.readUInt32LE(at) !== MAGIC || end > data.length) break;
+    const magic = data.readUInt32LE(at);
+    if ((magic !== MAGIC && magic !== LEGACY_MAGIC) || end > data.length) break;
     const payload = data.subarray(at + HEADER_BYTES, end);
     if (crc32(payload) !== data.readUInt32LE(at + 8)) break;
-    replay(decodePayload(data.readUInt32LE(at + 12), payload), { segment, offset: end });
+    const projectId = data.readUInt32LE(at + 12);
+    replay({ projectId, payload: magic === MAGIC ? payload : upgradeLegacyPayload(payload) }, { segment, offset: end });
     at = end;
   }
   // What follows was never acknowledged (its sync did not finish): cut it off.

@@ -42,15 +42,5 @@ export function ingestEvent(state: ProjectState, event: IngestEvent, ctx: GroupC
     if (event.setOnce) recordPropertyDefinitions(state, 'person', -1, event.setOnce, now, commit);
   }
 
-  commit.events.push({
-    uuid: event.uuid,
-    projectId: state.project.id,
-    event: event.event,
-    distinctId: event.distinctId,
-    personId,
-    timestamp,
-    propertiesJson: event.propertiesJson,
-    groupKeys,
-    createdAt: now,
-  });
+  commit.addEvent(state.project.id, personId, groupKeys, now.getTime());
 }

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DuckDBStore } from '../store/duckdb/duckdb-store.js';
 import type { IngestCommit, IngestLogPosition, Store } from '../store/store.js';
 import { IngestQueue } from './ingest-queue.js';
-import { event } from './test-helpers.js';
+import { captured, wireEvent } from './test-helpers.js';
 
 const silentLog = Fastify({ logger: false }).log;
 
@@ -62,8 +62,8 @@ describe('ingest queue', () => {
   it('answers concurrent submissions in arrival order, applied as one batch', async () => {
     const queue = await IngestQueue.open(store, options(dataDir), silentLog);
     await Promise.all([
-      queue.submit(1, [event('$identify', 'user-1', { $anon_distinct_id: 'anon-1', $set: { plan: 'free' } })], [], []),
-      queue.submit(1, [event('x', 'anon-1', { $set: { plan: 'pro' } })], ['missing_distinct_id'], [['plan', 'String']]),
+      queue.submit(1, captured([wireEvent('$identify', 'user-1', { $anon_distinct_id: 'anon-1', $set: { plan: 'free' } })], [], [])),
+      queue.submit(1, captured([wireEvent('x', 'anon-1', { $set: { plan: 'pro' } })], ['missing_distinct_id'], [['plan', 'String']])),
     ]);
     await queue.drain();
     const persons = await store.lookupPersons(1, ['user-1']);
@@ -75,11 +75,11 @@ describe('ingest queue', () => {
   it('retries a failed commit: acknowledged events reach the store once it accepts them, state rebuilt without duplicates', async () => {
     const flaky = failingOnce(store);
     const queue = await IngestQueue.open(flaky, options(dataDir), silentLog);
-    await queue.submit(1, [event('x', 'kept', { $groups: { company: 'acme' } })], [], []);
+    await queue.submit(1, captured([wireEvent('x', 'kept', { $groups: { company: 'acme' } })], [], []));
     await queue.drain();
     flaky.failNext();
-    await queue.submit(1, [event('x', 'retried', { $groups: { team: 't1' } })], [], []);
-    await queue.submit(1, [event('y', 'after', { $groups: { project: 'p1' } })], [], []);
+    await queue.submit(1, captured([wireEvent('x', 'retried', { $groups: { team: 't1' } })], [], []));
+    await queue.submit(1, captured([wireEvent('y', 'after', { $groups: { project: 'p1' } })], [], []));
     await queue.drain();
 
     const state = await store.loadIngestState();
@@ -91,9 +91,9 @@ describe('ingest queue', () => {
   it('acknowledges while the engine is stuck in a commit, and a private read waits for the engine', async () => {
     const slow = stalled(store);
     const queue = await IngestQueue.open(slow, options(dataDir), silentLog);
-    await queue.submit(1, [event('x', 'first')], [], []);
+    await queue.submit(1, captured([wireEvent('x', 'first')], [], []));
     // The first commit hangs; later submissions are still acknowledged and applied in memory.
-    for (let i = 0; i < 5; i++) await queue.submit(1, [event('x', `later-${i}`)], [], []);
+    for (let i = 0; i < 5; i++) await queue.submit(1, captured([wireEvent('x', `later-${i}`)], [], []));
     expect(slow.started).toBe(1);
     expect(queue.project(1)!.personOf('later-4')).toBeDefined();
     let readDone = false;
@@ -110,8 +110,8 @@ describe('ingest queue', () => {
     const logDir = tempDir('log');
     const stuck = stalled(store);
     const first = await IngestQueue.open(stuck, options(logDir), silentLog);
-    await first.submit(1, [event('x', 'survivor', { $set: { plan: 'pro' }, $groups: { company: 'acme' } }), event('y', 'survivor')], [], []);
-    await first.submit(1, [event('$groupidentify', 'survivor', { $group_type: 'company', $group_key: 'acme', $group_set: { name: 'Acme' } })], [], []);
+    await first.submit(1, captured([wireEvent('x', 'survivor', { $set: { plan: 'pro' }, $groups: { company: 'acme' } }), wireEvent('y', 'survivor')], [], []));
+    await first.submit(1, captured([wireEvent('$groupidentify', 'survivor', { $group_type: 'company', $group_key: 'acme', $group_set: { name: 'Acme' } })], [], []));
     // "Crash": the engine never got them. A new engine (another store) opens the same log.
     const other = await DuckDBStore.open(tempDir('other'));
     try {

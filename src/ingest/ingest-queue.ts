@@ -6,17 +6,21 @@ import type { IngestCommit, Project, Store } from '../store/store.js';
 import { CommitBuilder } from './commit-builder.js';
 import type { GroupContext } from './groups.js';
 import { ingestEvent, WARNING_EVENT_DROPPED } from './ingest-processor.js';
-import type { IngestEvent, PropertyTypes } from './ingest-event.js';
 import { recordEventPropertyTypes } from './property-definitions.js';
-import { IngestLog, type EncodedPayload, type LogPosition, type LogRecord } from './ingest-log.js';
+import { decodePayload, IngestLog, type EncodedPayload, type LoggedRequest, type LogPosition, type LogRecord } from './ingest-log.js';
 import { IngestStateIndex, type ProjectState } from './project-state.js';
 import { Actors } from './actors.js';
 
-type PendingRecord = LogRecord & { readonly applied?: { resolve: () => void; reject: (error: unknown) => void } };
+type PendingRequest = LoggedRequest & { readonly applied?: { resolve: () => void; reject: (error: unknown) => void } };
 
-/** A durable record waiting to be applied, and the submission waiting for it (none when replayed). */
+/**
+ * A durable request waiting to be applied, and the submission waiting for it (none when
+ * replayed). It keeps only the payload's bytes (outside the JS heap): the records are decoded
+ * when applied and dropped after, so they die young instead of being promoted while the commit
+ * runs; a retried commit decodes them again.
+ */
 interface Entry {
-  readonly record: LogRecord;
+  readonly request: LoggedRequest;
   readonly end: LogPosition;
   readonly bytes: number;
   /** Position in the order records became durable, from 1. */
@@ -61,8 +65,8 @@ function residentBytes(): number {
   return rssSample.bytes;
 }
 
-/** Events applied in one go; the main thread still yields every APPLY_SLICE_MS. */
-const MAX_EVENTS_PER_COMMIT = 20_000;
+/** Payload bytes applied in one go (about 20,000 events of PostHog's SDKs); the main thread still yields every APPLY_SLICE_MS. */
+const MAX_BYTES_PER_APPLY = 8 * 1024 * 1024;
 /** Events per engine transaction: applied batches waiting together are written together. */
 const MAX_EVENTS_PER_TRANSACTION = 60_000;
 /**
@@ -126,16 +130,16 @@ export class IngestQueue {
     const state = IngestStateIndex.fromSnapshot(await store.loadIngestState(), actors.cache, actors.knownDistinctIds);
     const queue = new IngestQueue(store, state, options, logger, actors);
     const from = (await store.loadIngestLogPosition()) ?? { segment: 0, offset: 0 };
-    const replayed: { record: LogRecord; end: LogPosition }[] = [];
+    const replayed: { request: LoggedRequest; end: LogPosition }[] = [];
     queue.log = await IngestLog.open(
       options.dataDir,
       from,
-      (record, end) => replayed.push({ record, end }),
-      (record, end, bytes) => queue.enqueue(record, end, bytes, (record as PendingRecord).applied),
+      (request, end) => replayed.push({ request, end }),
+      (request, end, bytes) => queue.enqueue(request, end, bytes, (request as PendingRequest).applied),
     );
     if (replayed.length > 0) {
       logger.info({ records: replayed.length }, 'applying accepted events from the ingest log');
-      for (const { record, end } of replayed) queue.enqueue(record, end, 0, undefined);
+      for (const { request, end } of replayed) queue.enqueue(request, end, 0, undefined);
     }
     await queue.drain();
     return queue;
@@ -176,23 +180,17 @@ export class IngestQueue {
   }
 
   /**
-   * Resolves once the events are durable in the ingest log and applied to the in-memory state.
-   * `dropped` are reasons for events already rejected.
+   * Resolves once the request's events (a payload the decoding worker encoded) are durable in
+   * the ingest log and applied to the in-memory state.
    */
-  async submit(
-    projectId: number,
-    events: readonly IngestEvent[],
-    dropped: readonly string[],
-    propertyTypes: PropertyTypes,
-    logPayload?: EncodedPayload,
-  ): Promise<void> {
+  async submit(projectId: number, payload: EncodedPayload): Promise<void> {
     this.assertAccepting();
-    let applied!: PendingRecord['applied'];
+    let applied!: PendingRequest['applied'];
     const done = new Promise<void>((resolve, reject) => {
       applied = { resolve, reject };
     });
-    const record: PendingRecord = { projectId, events, dropped, propertyTypes, applied };
-    await this.log.append(record, logPayload).catch((error: unknown) => {
+    const request: PendingRequest = { projectId, payload: payload.bytes, applied };
+    await this.log.append(request, payload.crc).catch((error: unknown) => {
       this.logger.error({ err: error }, 'writing the ingest log failed');
       throw new HttpError('unavailable', 'Ingestion could not write its log; retry.');
     });
@@ -240,10 +238,10 @@ export class IngestQueue {
     await this.log.close();
   }
 
-  private enqueue(record: LogRecord, end: LogPosition, bytes: number, applied: Entry['applied']): void {
+  private enqueue(request: LoggedRequest, end: LogPosition, bytes: number, applied: Entry['applied']): void {
     this.durableSeq += 1;
     this.backlogBytes += bytes;
-    this.toApply.push({ record, end, bytes, seq: this.durableSeq, applied });
+    this.toApply.push({ request, end, bytes, seq: this.durableSeq, applied });
     this.kick();
   }
 
@@ -310,15 +308,15 @@ export class IngestQueue {
   }
 
   private takeEntries(): Entry[] {
-    let count = 0;
+    let bytes = 0;
     let taken = 0;
     const limitSeq = this.exclusives.length > 0 ? this.exclusives[0].afterSeq : Infinity;
     while (
       taken < this.toApply.length &&
       this.toApply[taken].seq <= limitSeq &&
-      (taken === 0 || count + this.toApply[taken].record.events.length <= MAX_EVENTS_PER_COMMIT)
+      (taken === 0 || bytes + this.toApply[taken].request.payload.length <= MAX_BYTES_PER_APPLY)
     ) {
-      count += this.toApply[taken].record.events.length;
+      bytes += this.toApply[taken].request.payload.length;
       taken += 1;
     }
     return this.toApply.splice(0, taken);
@@ -329,13 +327,11 @@ export class IngestQueue {
     const entries = this.takeEntries();
     const batch = this.actors.beginBatch();
     try {
+      const records = entries.map((e) => decodePayload(e.request.projectId, e.request.payload));
       // The persons and groups the batch needs and the cache lacks, read in one go (and pinned).
-      const loading = this.actors.prefetch(
-        entries.map((e) => e.record),
-        (projectId) => this.state.project(projectId),
-      );
+      const loading = this.actors.prefetch(records, (projectId) => this.state.project(projectId));
       if (loading) await loading;
-      await this.applyBatch(entries, batch);
+      await this.applyBatch(entries, records, batch);
     } catch (error) {
       // A store read or a bug, not bad input (that is dropped with a warning): these requests
       // fail, and the state, which may be half changed, is read again from the engine.
@@ -350,7 +346,7 @@ export class IngestQueue {
     }
   }
 
-  private async applyBatch(entries: Entry[], batch: number): Promise<void> {
+  private async applyBatch(entries: Entry[], records: readonly LogRecord[], batch: number): Promise<void> {
     const commit = new CommitBuilder();
     const now = new Date();
     const ctx = {
@@ -358,18 +354,17 @@ export class IngestQueue {
       commit,
       onLimitExceeded: (projectId: number, groupType: string) => this.reportOverflow(projectId, groupType),
     };
-    const events = await this.applyEntries(entries, commit, ctx, now);
+    const events = await this.applyRecords(records, commit, ctx, now);
     this.toCommit.push({ entries, batch, commit: commit.build(), events });
     this.uncommittedEvents += events;
     for (const entry of entries) entry.applied?.resolve();
     if (!this.committing) void this.commitLoop();
   }
 
-  private async applyEntries(entries: readonly Entry[], commit: CommitBuilder, ctx: GroupContext, now: Date): Promise<number> {
+  private async applyRecords(records: readonly LogRecord[], commit: CommitBuilder, ctx: GroupContext, now: Date): Promise<number> {
     let events = 0;
     let sliceStart = performance.now();
-    for (const entry of entries) {
-      const { record } = entry;
+    for (const record of records) {
       const state = this.state.project(record.projectId);
       if (!state) {
         // Its project is gone (or the record predates a restore): nothing to apply it to.
@@ -377,6 +372,7 @@ export class IngestQueue {
         continue;
       }
       recordEventPropertyTypes(state, record.propertyTypes, now, commit);
+      commit.addEventFields(record.fields, record.maxLineBytes);
       for (const event of record.events) {
         ingestEvent(state, event, ctx, now);
         if ((++events & 255) === 0 && performance.now() - sliceStart > APPLY_SLICE_MS) {

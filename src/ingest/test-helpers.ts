@@ -2,7 +2,8 @@
 import type { Properties } from '../store/store.js';
 import { CommitBuilder } from './commit-builder.js';
 import type { GroupContext } from './groups.js';
-import { toIngestEvent, type IngestEvent } from './ingest-event.js';
+import { encodeCapturedEvents, toIngestEvent, type IngestEvent, type PropertyTypes } from './ingest-event.js';
+import type { EncodedPayload } from './ingest-log.js';
 import type { NormalizedEvent } from './normalize-event.js';
 import { ActorCache } from './actor-cache.js';
 import { MembershipFilter } from './membership-filter.js';
@@ -14,10 +15,10 @@ export function newProjectState(id = 1, cache = new ActorCache(Infinity)): Proje
 }
 
 let counter = 0;
-/** An event as the ingest queue receives it, built from wire-like fields. */
-export function event(name: string, distinctId: string, properties: Properties = {}, extra: Partial<NormalizedEvent> = {}): IngestEvent {
+/** A normalized event, as the decoding worker has it, built from wire-like fields. */
+export function wireEvent(name: string, distinctId: string, properties: Properties = {}, extra: Partial<NormalizedEvent> = {}): NormalizedEvent {
   counter += 1;
-  return toIngestEvent({
+  return {
     uuid: `00000000-0000-4000-8000-${String(counter).padStart(12, '0')}`,
     event: name,
     distinctId,
@@ -26,7 +27,17 @@ export function event(name: string, distinctId: string, properties: Properties =
     set: undefined,
     setOnce: undefined,
     ...extra,
-  });
+  };
+}
+
+/** What ingestion acts on for such an event. */
+export function event(name: string, distinctId: string, properties: Properties = {}, extra: Partial<NormalizedEvent> = {}): IngestEvent {
+  return toIngestEvent(wireEvent(name, distinctId, properties, extra));
+}
+
+/** A capture request's events as the decoding worker hands them to the ingest queue. */
+export function captured(events: readonly NormalizedEvent[], dropped: readonly string[] = [], propertyTypes: PropertyTypes = []): EncodedPayload {
+  return encodeCapturedEvents(events, dropped, propertyTypes);
 }
 
 export function groupContext(maxGroupTypes = 5): GroupContext & { overflowed: string[] } {

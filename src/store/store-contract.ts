@@ -1,9 +1,10 @@
 // The contract every Store backend must meet, as one suite each backend's test runs.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Group, IngestCommit, PersonRow, Store, StoredEvent } from './store.js';
+import { encodeEventRows, NO_EVENT_ROWS } from './event-rows.js';
 
 const emptyCommit: IngestCommit = {
-  events: [],
+  events: NO_EVENT_ROWS,
   newPersons: [],
   changedPersons: [],
   distinctIds: [],
@@ -58,7 +59,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
     it('writes a commit atomically and loads it back as ingest state', async () => {
       await store.commitIngest({
         ...emptyCommit,
-        events: [storedEvent(1, { groupKeys: ['acme', '', '', '', ''] })],
+        events: encodeEventRows([storedEvent(1, { groupKeys: ['acme', '', '', '', ''] })]),
         newPersons: [person('p1', { email: 'a@x' })],
         distinctIds: assign('p1', 'u1', 'u1-alt'),
         newGroups: [group('acme', '2026-01-01T00:00:00Z', { name: 'Acme' })],
@@ -145,7 +146,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       const duplicateType = { projectId: 1, groupTypeIndex: 0, groupType: 'company', nameSingular: null, namePlural: null, createdAt: new Date() };
       await store.commitIngest({ ...emptyCommit, newGroupTypes: [duplicateType] });
       await expect(
-        store.commitIngest({ ...emptyCommit, events: [storedEvent(5)], newGroupTypes: [duplicateType] }),
+        store.commitIngest({ ...emptyCommit, events: encodeEventRows([storedEvent(5)]), newGroupTypes: [duplicateType] }),
       ).rejects.toThrow();
       expect(await store.listEvents({ projectId: 1, limit: 10 })).toEqual([]);
     });
@@ -181,7 +182,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
     it('deleting a group type blanks its slot in events and removes its groups', async () => {
       await store.commitIngest({
         ...emptyCommit,
-        events: [storedEvent(1, { groupKeys: ['acme', 'p1', '', '', ''] })],
+        events: encodeEventRows([storedEvent(1, { groupKeys: ['acme', 'p1', '', '', ''] })]),
         newGroups: [group('acme', '2026-01-01T00:00:00Z'), group('p1', '2026-01-01T00:00:00Z', {}, 1)],
         newGroupTypes: [0, 1].map((i) => ({ projectId: 1, groupTypeIndex: i, groupType: `t${i}`, nameSingular: null, namePlural: null, createdAt: new Date() })),
       });
@@ -196,10 +197,10 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
     it('follows person merges when reading events and related actors', async () => {
       await store.commitIngest({
         ...emptyCommit,
-        events: [
+        events: encodeEventRows([
           storedEvent(1, { personId: 'pa', groupKeys: ['acme', 'proj', '', '', ''] }),
           storedEvent(2, { personId: 'pb', groupKeys: ['acme', '', '', '', ''] }),
-        ],
+        ]),
         newPersons: [person('pa'), person('pb'), person('pc')],
         distinctIds: [...assign('pa', 'a'), ...assign('pb', 'b'), ...assign('pc', 'c')],
         newGroups: [group('acme', '2026-01-01T00:00:00Z'), group('proj', '2026-01-01T00:00:00Z', {}, 1)],
@@ -271,7 +272,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       const withProperties = (n: number, properties: Record<string, unknown>, projectId = 1) => storedEvent(n, { projectId, propertiesJson: JSON.stringify(properties) });
       await store.commitIngest({
         ...emptyCommit,
-        events: [
+        events: encodeEventRows([
           withProperties(1, { $browser: 'Firefox', 'say "hi".now': 'yes', 'back\\slash': 'b' }),
           withProperties(2, { $browser: 'Chrome', 'say "hi".now': 'yes' }),
           withProperties(3, { $browser: 'Chrome', 'say "hi".now': 'no' }),
@@ -280,7 +281,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
           withProperties(6, { $browser: 42 }),
           withProperties(7, { $browser: true }),
           withProperties(8, { $browser: 'Safari' }, 2),
-        ],
+        ]),
         newPersons: [person('p1', { plan: 'pro', 'a.b': 1 }), person('p2', { plan: 'pro' }), person('p3', { plan: 'free' }), person('p4', { plan: ['pro'] }), person('p5')],
       });
       expect(await store.eventPropertyValues(1, '$browser', undefined, 20)).toEqual([

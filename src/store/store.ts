@@ -2,6 +2,7 @@
 // name a backend; the rest of the server speaks these types.
 
 import type { Dialect } from '../query/dialect.js';
+import type { EventRows } from './event-rows.js';
 
 export type Properties = Record<string, unknown>;
 
@@ -139,7 +140,8 @@ export interface DistinctIdAssignment {
  * because inserting is much cheaper than replacing in an indexed table.
  */
 export interface IngestCommit {
-  readonly events: readonly StoredEvent[];
+  /** The events, encoded as event-rows.ts describes. */
+  readonly events: EventRows;
   /** Persons first stored by this commit. */
   readonly newPersons: readonly PersonRow[];
   /** Full current state of stored persons that changed. */

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { IngestCommit } from '../store.js';
 import { describeStoreContract } from '../store-contract.js';
 import { DuckDBStore } from './duckdb-store.js';
+import { NO_EVENT_ROWS } from '../event-rows.js';
 
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'prickle-store-'));
 
@@ -12,7 +13,7 @@ describeStoreContract('DuckDB', () => DuckDBStore.open(tempDir()));
 
 describe('DuckDB change logs', () => {
   const empty: IngestCommit = {
-    events: [], newPersons: [], changedPersons: [], distinctIds: [], deletedPersons: [], personOverrides: [],
+    events: NO_EVENT_ROWS, newPersons: [], changedPersons: [], distinctIds: [], deletedPersons: [], personOverrides: [],
     newGroups: [], changedGroups: [], newGroupTypes: [], newPropertyDefinitions: [], warnings: [],
   };
   const person = (id: string, version: number, properties: Record<string, unknown>) =>

@@ -38,6 +38,7 @@ import type {
 } from '../store.js';
 import { duckdbDialect } from './duckdb-dialect.js';
 import { EventStage } from './event-stage.js';
+import { concatEventRows } from '../event-rows.js';
 import { GROUP_SLOTS, groupColumn, mergeChangesStatements, schemaStatements } from './schema.js';
 
 type Row = Record<string, unknown>;
@@ -560,68 +561,87 @@ export class DuckDBStore implements Store {
     const batches: readonly IngestCommit[] = Array.isArray(commits) ? commits : [commits as IngestCommit];
     let committedSeq = 0;
     await this.transaction(async (c) => {
-      await this.eventStage.insert(c, batches.length === 1 ? batches[0].events : batches.flatMap((b) => b.events));
+      await this.eventStage.insert(c, concatEventRows(batches.map((b) => b.events)));
       if (logPosition) await this.saveLogPosition(c, logPosition);
-      for (const commit of batches) committedSeq = await this.writeChanges(c, commit);
+      committedSeq = await this.writeChanges(c, batches);
     });
     this.committedChangeSeq = Math.max(this.committedChangeSeq, committedSeq);
     this.maybeMergeChanges();
   }
 
-  /** One applied batch's persons, groups and the rest, with a seq of its own; returns the seq. */
-  private async writeChanges(c: DuckDBConnection, commit: IngestCommit): Promise<number> {
-    {
+  /**
+   * The batches' persons, groups and the rest, each batch with a change-log seq of its own;
+   * returns the last seq. Rows of all batches go to each table in one append (an appender's
+   * flush runs on the calling thread: one per table per transaction, not per batch).
+   */
+  private async writeChanges(c: DuckDBConnection, batches: readonly IngestCommit[]): Promise<number> {
+    const personRows: Cell[][] = [];
+    const distinctIdRows: Cell[][] = [];
+    const groupRows: Cell[][] = [];
+    const groupTypeRows: Cell[][] = [];
+    const definitionRows: Cell[][] = [];
+    const warnings = new Map<string, IngestionWarning>();
+    let seq = 0;
+    for (const commit of batches) {
       // Persons, distinct ids and groups: appended to the change logs, all with this batch's seq.
-      const seq = ++this.changeSeq;
+      seq = ++this.changeSeq;
       const personCells = (p: PersonRow, deleted: boolean): Cell[] => [
         p.projectId, p.id, JSON.stringify(p.properties), p.isIdentified, p.createdAt, p.version, seq, deleted,
       ];
-      const deleted = commit.deletedPersons.map((d) => personCells({ projectId: d.projectId, id: d.personId, properties: {}, isIdentified: false, createdAt: new Date(0), version: 0 }, true));
-      const persons = [...commit.newPersons, ...commit.changedPersons].map((p) => personCells(p, false));
-      await this.appendRows(c, 'person_changes', [...persons, ...deleted]);
-      await this.appendRows(c, 'person_distinct_id_changes', commit.distinctIds.map((d) => [d.projectId, d.distinctId, d.personId, seq]));
-      await this.appendRows(
-        c,
-        'group_changes',
-        [...commit.newGroups, ...commit.changedGroups].map((g) => [
-          g.projectId, g.groupTypeIndex, g.groupKey, JSON.stringify(g.properties), g.createdAt, g.updatedAt, g.version, seq,
-        ]),
-      );
-      this.pendingChanges += persons.length + deleted.length + commit.distinctIds.length + commit.newGroups.length + commit.changedGroups.length;
-      for (const o of commit.personOverrides) {
-        // Keep overrides one hop deep: whatever pointed at the merged person now points at the survivor.
-        await c.run('UPDATE person_overrides SET new_person_id = ? WHERE project_id = ? AND new_person_id = ?', [
-          o.newPersonId,
-          o.projectId,
-          o.oldPersonId,
-        ]);
+      for (const p of commit.newPersons) personRows.push(personCells(p, false));
+      for (const p of commit.changedPersons) personRows.push(personCells(p, false));
+      for (const d of commit.deletedPersons) {
+        personRows.push(personCells({ projectId: d.projectId, id: d.personId, properties: {}, isIdentified: false, createdAt: new Date(0), version: 0 }, true));
       }
-      await this.upsertRows(c, 'person_overrides', commit.personOverrides.map((o) => [o.projectId, o.oldPersonId, o.newPersonId]));
-      await this.appendRows(
-        c,
-        'group_type_mappings',
-        commit.newGroupTypes.map((t) => [t.projectId, t.groupTypeIndex, t.groupType, t.nameSingular, t.namePlural, t.createdAt]),
-      );
-      await this.appendRows(
-        c,
-        'property_definitions',
-        commit.newPropertyDefinitions.map((d) => [d.projectId, d.type, d.groupTypeIndex, d.name, d.propertyType, d.createdAt]),
-      );
-      if (commit.warnings.length > 0) {
-        await this.appendRows(
-          c,
-          'stage_ingestion_warnings',
-          commit.warnings.map((w) => [w.projectId, w.type, w.key, JSON.stringify(w.details), w.count, w.firstSeen, w.lastSeen]),
+      for (const d of commit.distinctIds) distinctIdRows.push([d.projectId, d.distinctId, d.personId, seq]);
+      for (const g of [...commit.newGroups, ...commit.changedGroups]) {
+        groupRows.push([g.projectId, g.groupTypeIndex, g.groupKey, JSON.stringify(g.properties), g.createdAt, g.updatedAt, g.version, seq]);
+      }
+      for (const t of commit.newGroupTypes) groupTypeRows.push([t.projectId, t.groupTypeIndex, t.groupType, t.nameSingular, t.namePlural, t.createdAt]);
+      for (const d of commit.newPropertyDefinitions) definitionRows.push([d.projectId, d.type, d.groupTypeIndex, d.name, d.propertyType, d.createdAt]);
+      for (const w of commit.warnings) {
+        const id = `${w.projectId}\u0000${w.type}\u0000${w.key}`;
+        const earlier = warnings.get(id);
+        warnings.set(
+          id,
+          earlier
+            ? { ...w, count: earlier.count + w.count, firstSeen: earlier.firstSeen < w.firstSeen ? earlier.firstSeen : w.firstSeen, lastSeen: earlier.lastSeen > w.lastSeen ? earlier.lastSeen : w.lastSeen }
+            : w,
         );
-        await c.run(`INSERT INTO ingestion_warnings SELECT * FROM stage_ingestion_warnings
-          ON CONFLICT (project_id, type, key) DO UPDATE SET
-            count = ingestion_warnings.count + excluded.count,
-            last_seen = greatest(ingestion_warnings.last_seen, excluded.last_seen),
-            details = excluded.details`);
-        await c.run('DELETE FROM stage_ingestion_warnings');
       }
-      return seq;
+      if (commit.personOverrides.length > 0) {
+        // In batch order: keep overrides one hop deep, whatever pointed at the merged person now
+        // points at the survivor.
+        for (const o of commit.personOverrides) {
+          await c.run('UPDATE person_overrides SET new_person_id = ? WHERE project_id = ? AND new_person_id = ?', [
+            o.newPersonId,
+            o.projectId,
+            o.oldPersonId,
+          ]);
+        }
+        await this.upsertRows(c, 'person_overrides', commit.personOverrides.map((o) => [o.projectId, o.oldPersonId, o.newPersonId]));
+      }
     }
+    this.pendingChanges += personRows.length + distinctIdRows.length + groupRows.length;
+    await this.appendRows(c, 'person_changes', personRows);
+    await this.appendRows(c, 'person_distinct_id_changes', distinctIdRows);
+    await this.appendRows(c, 'group_changes', groupRows);
+    await this.appendRows(c, 'group_type_mappings', groupTypeRows);
+    await this.appendRows(c, 'property_definitions', definitionRows);
+    if (warnings.size > 0) {
+      await this.appendRows(
+        c,
+        'stage_ingestion_warnings',
+        [...warnings.values()].map((w) => [w.projectId, w.type, w.key, JSON.stringify(w.details), w.count, w.firstSeen, w.lastSeen]),
+      );
+      await c.run(`INSERT INTO ingestion_warnings SELECT * FROM stage_ingestion_warnings
+        ON CONFLICT (project_id, type, key) DO UPDATE SET
+          count = ingestion_warnings.count + excluded.count,
+          last_seen = greatest(ingestion_warnings.last_seen, excluded.last_seen),
+          details = excluded.details`);
+      await c.run('DELETE FROM stage_ingestion_warnings');
+    }
+    return seq;
   }
 
   // Feature flags.

@@ -4,9 +4,10 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IngestCommit, StoredEvent } from '../store.js';
 import { DuckDBStore } from './duckdb-store.js';
+import { encodeEventRows, NO_EVENT_ROWS } from '../event-rows.js';
 
 const emptyCommit: IngestCommit = {
-  events: [], newPersons: [], changedPersons: [], distinctIds: [], deletedPersons: [], personOverrides: [],
+  events: NO_EVENT_ROWS, newPersons: [], changedPersons: [], distinctIds: [], deletedPersons: [], personOverrides: [],
   newGroups: [], changedGroups: [], newGroupTypes: [], newPropertyDefinitions: [], warnings: [],
 };
 
@@ -65,7 +66,7 @@ describe('DuckDB event staging', () => {
 
   it('stores every string exactly, with lone surrogates as U+FFFD (what UTF-8 conversion has always given)', async () => {
     const events = eventsWith([...fixed, ...randomStrings(300, 7)]);
-    await store.commitIngest({ ...emptyCommit, events });
+    await store.commitIngest({ ...emptyCommit, events: encodeEventRows(events) });
     const rows = await stored();
     expect(rows).toHaveLength(events.length);
     rows.forEach((r, i) => {
@@ -91,14 +92,14 @@ describe('DuckDB event staging', () => {
   it('stores an event whose line is longer than the CSV reader allows by default', async () => {
     const [event] = eventsWith(['x']);
     const propertiesJson = JSON.stringify({ text: 'ü'.repeat(1_500_000) });
-    await store.commitIngest({ ...emptyCommit, events: [{ ...event, propertiesJson }] });
+    await store.commitIngest({ ...emptyCommit, events: encodeEventRows([{ ...event, propertiesJson }]) });
     const [row] = await stored();
     expect(row.properties).toBe(bytes(propertiesJson));
   });
 
-  it('writes a large commit in slices, in order, and leaves no staging file after close', async () => {
+  it('writes a large commit in order, and leaves no staging file after close', async () => {
     const events = eventsWith(Array.from({ length: 5_000 }, (_, i) => String(i)));
-    await store.commitIngest({ ...emptyCommit, events });
+    await store.commitIngest({ ...emptyCommit, events: encodeEventRows(events) });
     const rows = await stored();
     expect(rows.map((r) => r.event)).toEqual(events.map((e) => bytes(e.event)));
     await store.close();

@@ -1,6 +1,7 @@
 // DuckDB schema. Statements are idempotent so opening an existing database is safe.
 
-export const GROUP_SLOTS = 5;
+import { EVENT_GROUP_SLOTS } from '../event-rows.js';
+export const GROUP_SLOTS = EVENT_GROUP_SLOTS;
 
 export const groupColumn = (index: number): string => `"$group_${index}"`;
 
