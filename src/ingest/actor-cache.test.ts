@@ -61,6 +61,19 @@ describe('actor cache', () => {
     expect(cache.stats().bytes).toBeLessThanOrEqual(cache.maxBytes);
   });
 
+  it('keeps the order least recently used to within half the cache, moving only entries in its older half', () => {
+    // Room for ten (the three-character ids of p10..p14 take a few bytes more).
+    const cache = new ActorCache(onePersonBytes() * 10 + 50);
+    for (let i = 0; i < 10; i++) cache.installPerson(stored(`p${i}`, [`d${i}`]), false);
+    // p9 is among the five youngest: a use leaves it in place. p0 is the oldest: a use moves it.
+    cache.peekPerson(1, 'd9');
+    cache.peekPerson(1, 'd0');
+    for (let i = 10; i < 15; i++) cache.installPerson(stored(`p${i}`, [`d${i}`]), false);
+    const kept = (ids: number[]) => ids.map((i) => cache.peekPerson(1, `d${i}`) !== undefined);
+    // Five evicted: p1..p5 (oldest, unused); p0 was moved young by its use.
+    expect(kept([0, 1, 2, 3, 4, 5, 6, 9])).toEqual([true, false, false, false, false, false, true, true]);
+  });
+
   it('drops every distinct id of an evicted person', () => {
     const cache = new ActorCache(onePersonBytes() * 2);
     cache.installPerson(stored('p1', ['a', 'b', 'c']), false);

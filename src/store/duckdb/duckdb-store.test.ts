@@ -71,6 +71,19 @@ describe('DuckDB change logs', () => {
     await store.close();
   });
 
+  it('adds up a warning repeated by several batches of one transaction', async () => {
+    const store = await DuckDBStore.open(tempDir());
+    const warning = (count: number, day: number) => ({
+      projectId: 1, type: 'event_dropped', key: 'k', details: { day }, count,
+      firstSeen: new Date(Date.UTC(2026, 0, day)), lastSeen: new Date(Date.UTC(2026, 0, day, 12)),
+    });
+    await store.commitIngest([{ ...empty, warnings: [warning(1, 2)] }]);
+    await store.commitIngest([{ ...empty, warnings: [warning(2, 3)] }, { ...empty, warnings: [warning(4, 1)] }, { ...empty, warnings: [warning(8, 5)] }]);
+    const [stored] = await store.listIngestionWarnings(1);
+    expect(stored).toMatchObject({ count: 15, firstSeen: new Date(Date.UTC(2026, 0, 2)), lastSeen: new Date(Date.UTC(2026, 0, 5, 12)), details: { day: 5 } });
+    await store.close();
+  });
+
   it('folds beside ingestion commits: no conflicts, nothing folded twice or lost, the views show the latest row', async () => {
     const store = await DuckDBStore.open(tempDir());
     let stop = false;

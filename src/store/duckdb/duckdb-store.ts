@@ -38,6 +38,7 @@ import type {
 } from '../store.js';
 import { duckdbDialect } from './duckdb-dialect.js';
 import { EventStage } from './event-stage.js';
+import { RowStage, type ColumnKind, type StagedCell } from './row-stage.js';
 import { concatEventRows } from '../event-rows.js';
 import { GROUP_SLOTS, groupColumn, mergeChangesStatements, schemaStatements } from './schema.js';
 
@@ -56,6 +57,17 @@ function groupBy<T, K, V>(items: readonly T[], key: (item: T) => K, value: (item
   }
   return groups;
 }
+
+/** The change logs' columns, in the order writeChanges builds their rows. */
+const PERSON_CHANGE_COLUMNS: [string, ColumnKind][] = [
+  ['project_id', 'integer'], ['id', 'text'], ['properties', 'text'], ['is_identified', 'boolean'],
+  ['created_at', 'timestamp'], ['version', 'integer'], ['seq', 'integer'], ['deleted', 'boolean'],
+];
+const DISTINCT_ID_CHANGE_COLUMNS: [string, ColumnKind][] = [['project_id', 'integer'], ['distinct_id', 'text'], ['person_id', 'text'], ['seq', 'integer']];
+const GROUP_CHANGE_COLUMNS: [string, ColumnKind][] = [
+  ['project_id', 'integer'], ['group_type_index', 'integer'], ['group_key', 'text'], ['properties', 'text'],
+  ['created_at', 'timestamp'], ['updated_at', 'timestamp'], ['version', 'integer'], ['seq', 'integer'],
+];
 
 /** Case-insensitive LIKE with '!' as the escape character (see escapeLike). */
 const ILIKE = "ILIKE ? ESCAPE '!'";
@@ -251,6 +263,7 @@ export class DuckDBStore implements Store {
     private readonly folder: DuckDBConnection,
     private readonly readers: ConnectionPool,
     private readonly eventStage: EventStage,
+    private readonly changeStage: RowStage,
   ) {}
 
   static async open(dataDir: string, options: DuckDBStoreOptions = {}): Promise<DuckDBStore> {
@@ -272,7 +285,7 @@ export class DuckDBStore implements Store {
     }
     const folder = await instance.connect();
     const readers = new ConnectionPool(await Promise.all(Array.from({ length: READ_CONNECTIONS }, () => instance.connect())));
-    const store = new DuckDBStore(instance, writer, folder, readers, new EventStage(path.join(dataDir, 'events-stage.csv')));
+    const store = new DuckDBStore(instance, writer, folder, readers, new EventStage(path.join(dataDir, 'events-stage.csv')), new RowStage(path.join(dataDir, 'changes-stage.csv')));
     const [row] = await store.read('SELECT greatest((SELECT max(seq) FROM person_changes), (SELECT max(seq) FROM person_distinct_id_changes), (SELECT max(seq) FROM group_changes)) AS seq');
     store.changeSeq = store.committedChangeSeq = asNumber(row.seq ?? 0);
     await store.mergeChanges();
@@ -327,6 +340,7 @@ export class DuckDBStore implements Store {
       this.writer.closeSync();
       this.instance.closeSync();
       this.eventStage.remove();
+      this.changeStage.remove();
     });
   }
 
@@ -571,13 +585,13 @@ export class DuckDBStore implements Store {
 
   /**
    * The batches' persons, groups and the rest, each batch with a change-log seq of its own;
-   * returns the last seq. Rows of all batches go to each table in one append (an appender's
-   * flush runs on the calling thread: one per table per transaction, not per batch).
+   * returns the last seq. Rows of all batches go to each table in one statement: the change logs
+   * through the CSV stage, the rare rest with the appender.
    */
   private async writeChanges(c: DuckDBConnection, batches: readonly IngestCommit[]): Promise<number> {
-    const personRows: Cell[][] = [];
-    const distinctIdRows: Cell[][] = [];
-    const groupRows: Cell[][] = [];
+    const personRows: StagedCell[][] = [];
+    const distinctIdRows: StagedCell[][] = [];
+    const groupRows: StagedCell[][] = [];
     const groupTypeRows: Cell[][] = [];
     const definitionRows: Cell[][] = [];
     const warnings = new Map<string, IngestionWarning>();
@@ -585,7 +599,7 @@ export class DuckDBStore implements Store {
     for (const commit of batches) {
       // Persons, distinct ids and groups: appended to the change logs, all with this batch's seq.
       seq = ++this.changeSeq;
-      const personCells = (p: PersonRow, deleted: boolean): Cell[] => [
+      const personCells = (p: PersonRow, deleted: boolean): StagedCell[] => [
         p.projectId, p.id, JSON.stringify(p.properties), p.isIdentified, p.createdAt, p.version, seq, deleted,
       ];
       for (const p of commit.newPersons) personRows.push(personCells(p, false));
@@ -623,9 +637,9 @@ export class DuckDBStore implements Store {
       }
     }
     this.pendingChanges += personRows.length + distinctIdRows.length + groupRows.length;
-    await this.appendRows(c, 'person_changes', personRows);
-    await this.appendRows(c, 'person_distinct_id_changes', distinctIdRows);
-    await this.appendRows(c, 'group_changes', groupRows);
+    await this.changeStage.insert(c, 'person_changes', PERSON_CHANGE_COLUMNS, personRows);
+    await this.changeStage.insert(c, 'person_distinct_id_changes', DISTINCT_ID_CHANGE_COLUMNS, distinctIdRows);
+    await this.changeStage.insert(c, 'group_changes', GROUP_CHANGE_COLUMNS, groupRows);
     await this.appendRows(c, 'group_type_mappings', groupTypeRows);
     await this.appendRows(c, 'property_definitions', definitionRows);
     if (warnings.size > 0) {

@@ -107,4 +107,32 @@ describe('DuckDB event staging', () => {
     store = await DuckDBStore.open(dir);
     expect((await stored()).length).toBe(5_000);
   });
+
+  it('stores persons, distinct ids and groups with awkward strings exactly, through the change-log stage', async () => {
+    const strings = [...fixed, ...randomStrings(100, 11)];
+    const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678));
+    await store.commitIngest({
+      ...emptyCommit,
+      newPersons: strings.map((s, i) => ({ projectId: 1, id: `p${i}`, properties: { s, n: i, nested: { s } }, isIdentified: i % 2 === 0, createdAt: at, version: i })),
+      distinctIds: strings.map((s, i) => ({ projectId: 1, distinctId: `d${i}:${s}`, personId: `p${i}` })),
+      newGroups: strings.map((s, i) => ({ projectId: 1, groupTypeIndex: i % 5, groupKey: `g${i}:${s}`, properties: { s }, createdAt: at, updatedAt: at, version: 1 })),
+    });
+    const rows = await store.query(
+      `SELECT p.id, hex(d.distinct_id) AS distinct_id, hex(p.properties) AS properties, p.is_identified, epoch_ms(p.created_at) AS created, p.version
+       FROM current_persons p JOIN current_person_distinct_ids d ON d.person_id = p.id ORDER BY p.version`,
+      [],
+    );
+    expect(rows).toEqual(
+      strings.map((s, i) => ({
+        id: `p${i}`,
+        distinct_id: bytes(`d${i}:${s}`),
+        properties: bytes(JSON.stringify({ s, n: i, nested: { s } })),
+        is_identified: i % 2 === 0,
+        created: BigInt(at.getTime()),
+        version: BigInt(i),
+      })),
+    );
+    const groups = await store.query('SELECT hex(group_key) AS k, hex(properties) AS p FROM current_groups ORDER BY group_type_index, group_key', []);
+    expect(groups.map((g) => [g.k, g.p]).sort()).toEqual(strings.map((s, i) => [bytes(`g${i}:${s}`), bytes(JSON.stringify({ s }))]).sort());
+  });
 });

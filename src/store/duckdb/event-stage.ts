@@ -49,19 +49,7 @@ export class EventStage {
 
   // The paths are the store's own files and the line size a number: nothing here comes from a user.
   private insertSql(maxLineBytes: number): string {
-    const options = (columns: readonly string[]) =>
-      [
-        'header = false',
-        'auto_detect = false',
-        "delim = ','",
-        `quote = '${CSV_QUOTE}'`,
-        `escape = '${CSV_QUOTE}'`,
-        // An empty quoted string is '' (the group slots hold '' for "no group"), not NULL.
-        'allow_quoted_nulls = false',
-        'strict_mode = true',
-        `max_line_size = ${Math.max(DEFAULT_MAX_LINE_BYTES, maxLineBytes + 1)}`,
-        `columns = {${columns.map((name) => `${name}: '${typeOf(name)}'`).join(', ')}}`,
-      ].join(', ');
+    const typed = (names: readonly string[]) => names.map((name): [string, string] => [name, typeOf(name)]);
     const targets = ['uuid', 'project_id', 'event', 'distinct_id', 'person_id', 'timestamp', 'properties', ...slots.map(groupColumn), 'created_at'];
     const values = [
       'uuid',
@@ -75,12 +63,30 @@ export class EventStage {
       'make_timestamp(created_at_ms * 1000)',
     ];
     return `INSERT INTO events (${targets.join(', ')}) SELECT ${values.join(', ')}
-      FROM read_csv(${sqlString(this.file)}, ${options(EVENT_FIELD_COLUMNS)})
-      POSITIONAL JOIN read_csv(${sqlString(this.resolvedFile)}, ${options(RESOLVED_COLUMNS)})`;
+      FROM ${readCsv(this.file, typed(EVENT_FIELD_COLUMNS), maxLineBytes)}
+      POSITIONAL JOIN ${readCsv(this.resolvedFile, typed(RESOLVED_COLUMNS), maxLineBytes)}`;
   }
 }
 
-async function writeAll(file: string, chunks: readonly Uint8Array[]): Promise<void> {
+/** read_csv of a staging file in event-rows.ts's CSV dialect, with these columns and types. */
+export function readCsv(file: string, columns: readonly [name: string, type: string][], maxLineBytes: number): string {
+  const options = [
+    'header = false',
+    'auto_detect = false',
+    "delim = ','",
+    `quote = '${CSV_QUOTE}'`,
+    `escape = '${CSV_QUOTE}'`,
+    // An empty quoted string is '' (the group slots hold '' for "no group"), not NULL; an
+    // unquoted empty field is NULL.
+    'allow_quoted_nulls = false',
+    'strict_mode = true',
+    `max_line_size = ${Math.max(DEFAULT_MAX_LINE_BYTES, maxLineBytes + 1)}`,
+    `columns = {${columns.map(([name, type]) => `${name}: '${type}'`).join(', ')}}`,
+  ];
+  return `read_csv(${sqlString(file)}, ${options.join(', ')})`;
+}
+
+export async function writeAll(file: string, chunks: readonly Uint8Array[]): Promise<void> {
   const handle = await fs.promises.open(file, 'w');
   try {
     await handle.writev(chunks as Uint8Array[]);
