@@ -40,10 +40,11 @@ export interface Dialect {
   argMax(value: Sql, keys: readonly Sql[], condition?: Sql): Sql;
   /**
    * `left` joined to at most one `right` row per left row: among those where `on` holds, the one
-   * whose `rightValue` is the smallest above `leftValue` (`after`) or the largest below it
-   * (`before`). No match leaves the right columns NULL. Both sides are aliased relations.
+   * whose `rightValue` is the smallest above `leftValue` (`after`; `atOrAfter` also takes an
+   * equal one) or the largest below it (`before`). No match leaves the right columns NULL.
+   * Both sides are aliased relations.
    */
-  nearestJoin(left: Sql, right: Sql, on: Sql, rightValue: Sql, direction: 'after' | 'before', leftValue: Sql): Sql;
+  nearestJoin(left: Sql, right: Sql, on: Sql, rightValue: Sql, direction: 'after' | 'atOrAfter' | 'before', leftValue: Sql): Sql;
   /** The non-NULL values, sorted ascending, as one list value (see listElement). */
   sortedList(values: readonly Sql[]): Sql;
   /** The element at a 0-based index of a list value, NULL past its end. */

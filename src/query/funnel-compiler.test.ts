@@ -50,10 +50,13 @@ describe('funnel SQL on DuckDB', () => {
     expect(squash(sql)).toContain('WHERE (e.project_id = ? AND e.timestamp >= ? AND e.timestamp <= ?))');
   });
 
-  it('takes the first event of each step inside a window frame for unordered funnels', () => {
+  it('takes the first event of each step at or after each anchor for unordered funnels, counting shared steps in a window frame', () => {
     const { sql } = compileFunnelSteps({ ...source, order: 'unordered' }, 25).build();
-    expect(squash(sql)).toContain('min(t) FILTER (WHERE (m & 2) <> 0) OVER (PARTITION BY actor ORDER BY t RANGE BETWEEN CURRENT ROW AND ? FOLLOWING) AS f1');
+    expect(squash(sql)).toContain('ASOF LEFT JOIN (SELECT actor, l, t, m FROM funnel_events WHERE (m & 2) <> 0) n ON n.actor = a.actor AND n.t >= a.t0');
     expect(squash(sql)).toContain('list_sort(list_filter([f0, f1], x -> x IS NOT NULL)) AS sorted');
+    const shared = compileFunnelSteps({ ...source, order: 'unordered', steps: [{ kind: 'EventsNode', event: 'pageview' }, { kind: 'EventsNode', event: 'pageview' }] }, 25).build();
+    expect(squash(shared.sql)).toContain('count(*) FILTER (WHERE (m & 3) <> 0) OVER (PARTITION BY actor ORDER BY t RANGE BETWEEN CURRENT ROW AND ? FOLLOWING) AS c3');
+    expect(squash(shared.sql)).toContain('least(2, 1 + c1, 1 + c2, 0 + c3) AS reached');
   });
 
   it('counts excluded events between two times with two ASOF joins on running counts', () => {

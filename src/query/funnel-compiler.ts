@@ -247,19 +247,25 @@ function actorFunnels(source: FunnelSource): { relations: Relations; hasBreakdow
     }
     const subsets = shared.length > 1 ? range(2 ** shared.length, 1).map((s) => shared.filter((_, i) => s & (2 ** i))) : [];
     const frame = sql`(PARTITION BY ${partition} ORDER BY t RANGE BETWEEN CURRENT ROW AND ${W} FOLLOWING)`;
-    const first = (k: number) => sql`${d.aggregateIf('min', raw('t'), d.hasAnyBit(raw('m'), 2 ** k))} OVER ${frame}`;
-    const firstMask = (k: number) => sql`${d.argMin(raw('m'), [raw('t')], d.hasAnyBit(raw('m'), 2 ** k))} OVER ${frame}`;
     const subsetMask = (s: number[]) => s.reduce((m, k) => m | (2 ** k), 0);
-    const windowed = r.add(
-      'funnel_windows',
-      sql`SELECT actor, ${ownRun} AS run, t AS t0, m AS a${join(
-        range(n).map((k) => sql`, ${first(k)} AS ${raw(`f${k}`)}${source.exclusions.length ? sql`, ${firstMask(k)} AS ${raw(`m${k}`)}` : raw('')}`),
-        '',
-      )}${join(
+    // Anchors: every step event; with shared steps, the events inside its window per subset of them.
+    let windowed = r.add(
+      'funnel_anchors',
+      sql`SELECT * FROM (SELECT actor, ${ownRun} AS run, t AS t0, m AS a${join(
         subsets.map((s) => sql`, ${d.aggregateIf('count', null, d.hasAnyBit(raw('m'), subsetMask(s)))} OVER ${frame} AS ${raw(`c${subsetMask(s)}`)}`),
         '',
-      )} FROM ${events}`,
+      )} FROM ${events}) anchors WHERE ${d.hasAnyBit(raw('a'), stepBits)}`,
     );
+    // Each step's first event at or after the anchor (a nearest join is much cheaper than a
+    // filtered aggregate over a window frame), kept when inside the window.
+    for (const k of range(n)) {
+      const rows = sql`(SELECT actor, l, t, m FROM ${events} WHERE ${d.hasAnyBit(raw('m'), 2 ** k)}) n`;
+      windowed = r.add(
+        `funnel_first_${k}`,
+        sql`SELECT a.*, CASE WHEN n.t <= a.t0 + ${W} THEN n.t END AS ${raw(`f${k}`)}, n.m AS ${raw(`m${k}`)}
+          FROM ${d.nearestJoin(sql`${windowed} a`, rows, sameActor('a', 'n'), raw('n.t'), 'atOrAfter', raw('a.t0'))}`,
+      );
+    }
     // Steps of their own count when they happen; steps sharing events count as many as distinct
     // events can serve: |shared| - max over subsets S of (|S| - events matching S) (Hall).
     const alone = range(n).filter((k) => !shared.includes(k));
@@ -275,7 +281,7 @@ function actorFunnels(source: FunnelSource): { relations: Relations; hasBreakdow
     const reached = sql`${sum(alone.map((k) => count(raw(`f${k} IS NOT NULL`))))} + ${sharedReached}`;
     const sorted = r.add(
       'funnel_sorted',
-      sql`SELECT *, ${reached} AS reached, ${d.sortedList(columns('f', range(n)))} AS sorted FROM ${windowed} WHERE ${d.hasAnyBit(raw('a'), stepBits)}`,
+      sql`SELECT *, ${reached} AS reached, ${d.sortedList(columns('f', range(n)))} AS sorted FROM ${windowed}`,
     );
     attempts = r.add(
       'funnel_attempts',

@@ -9,6 +9,7 @@ const TABLES: Record<LogicalTable, string> = {
   person_overrides: 'person_overrides',
 };
 
+const NEAREST = { after: '>', atOrAfter: '>=', before: '<' } as const;
 const where = (condition: Sql | undefined) => (condition ? sql` FILTER (WHERE ${condition})` : raw(''));
 // A row value compares field by field, so several keys order as one.
 const keyOf = (keys: readonly Sql[]) => (keys.length === 1 ? keys[0] : sql`(${join(keys, ', ')})`);
@@ -36,7 +37,7 @@ export const duckdbDialect: Dialect = {
   argMax: (value, keys, condition) => sql`arg_max(${value}, ${keyOf(keys)})${where(condition)}`,
   // An ASOF join: one sorted merge per partition instead of a range join.
   nearestJoin: (left, right, on, rightValue, direction, leftValue) =>
-    sql`${left} ASOF LEFT JOIN ${right} ON ${on} AND ${rightValue} ${raw(direction === 'after' ? '>' : '<')} ${leftValue}`,
+    sql`${left} ASOF LEFT JOIN ${right} ON ${on} AND ${rightValue} ${raw(NEAREST[direction])} ${leftValue}`,
   sortedList: (values) => sql`list_sort(list_filter([${join(values, ', ')}], x -> x IS NOT NULL))`,
   listElement: (list, index) => sql`${list}[${raw(String(index + 1))}]`,
 };
