@@ -94,7 +94,7 @@ const count = (condition: Sql) => sql`CASE WHEN ${condition} THEN 1 ELSE 0 END`;
 const sum = (terms: readonly Sql[]) => (terms.length === 0 ? raw('0') : sql`(${join(terms, ' + ')})`);
 
 /** Which steps may match the same event: those sharing an event name, and every step when one matches any event. */
-function sharedSteps(steps: readonly EventsNode[]): number[] {
+export function sharedSteps(steps: readonly EventsNode[]): number[] {
   if (steps.some((s) => !s.event)) return range(steps.length);
   return range(steps.length).filter((k) => steps.some((other, j) => j !== k && other.event === steps[k].event));
 }

@@ -10,6 +10,7 @@ import {
   MAX_EXCLUSIONS,
   MAX_SHARED_UNORDERED_STEPS,
   MAX_STEPS,
+  sharedSteps,
   type BreakdownAttribution,
   type FunnelOrder,
   type FunnelSource,
@@ -89,9 +90,7 @@ function planFunnel(query: FunnelsQuery): FunnelPlan {
     return { event: x.event, properties: x.properties, fromStep: x.funnelFromStep, toStep: x.funnelToStep };
   });
   if (order === 'unordered') {
-    const names = query.series.map((s) => s.event);
-    const shared = names.some((name) => !name) ? names.length : names.filter((name, k) => names.some((other, j) => j !== k && other === name)).length;
-    if (shared > MAX_SHARED_UNORDERED_STEPS) {
+    if (sharedSteps(query.series).length > MAX_SHARED_UNORDERED_STEPS) {
       throw new HttpError('invalid_input', `Unordered funnels take at most ${MAX_SHARED_UNORDERED_STEPS} steps that can match the same event (same event name, or any event).`, 'series');
     }
   }
