@@ -20,6 +20,7 @@ import { startServer, type TestServer } from '../test/support/server.js';
 import { directorySize } from './server-process.js';
 import { defaultDatasetOptions } from './query-dataset.js';
 import { loadQueryDataset, queryRows, timeQueriesOnEngine, timeQueriesOverHttp } from './query-bench.js';
+import { commonStepsRows, defaultCommonStepsOptions, runCommonStepsByHand, runCommonStepsOverHttp } from './common-steps-funnel.js';
 import { defaultGroupsOptions, groupsRows, runGroupsBench } from './groups-bench.js';
 import { defaultFlagsOptions, flagsRows, runFlagsBench, setupFlagsData, type FlagsBenchOptions, type FlagsResult } from './flags-bench.js';
 import { defaultSoakOptions, prepareSoakTraffic, runSoakBench, soakRows, soakVerdicts, type SoakBenchOptions, type SoakResult } from './soak-bench.js';
@@ -54,6 +55,8 @@ const usage = `Usage: npm run bench -- [options]
                      (default ${DEFAULT_SECTIONS}; soak and scale take minutes)
   --query-events N   events loaded for the query section (default ${formatInt(defaultDatasetOptions.events)})
   --query-runs N     timed runs of each query, after one warm-up (default 5)
+  --common-steps-events N  events of the query section's "common steps" funnel, loaded into a
+                     project of their own (default ${formatInt(defaultCommonStepsOptions.events)}; 0 skips it)
   --flags-clients N  concurrent /flags clients, one request in flight each (default ${defaultFlagsOptions.concurrency})
   --flags-seconds N  timed /flags load, after a ${defaultFlagsOptions.warmupSeconds} s warm-up (default ${defaultFlagsOptions.durationSeconds})
   --soak-seconds N   length of the soak (default ${defaultSoakOptions.seconds})
@@ -112,6 +115,7 @@ async function main(): Promise<void> {
       sections: { type: 'string' },
       'query-events': { type: 'string' },
       'query-runs': { type: 'string' },
+      'common-steps-events': { type: 'string' },
       'flags-clients': { type: 'string' },
       'flags-seconds': { type: 'string' },
       'soak-seconds': { type: 'string' },
@@ -248,6 +252,8 @@ async function main(): Promise<void> {
 
   if (sections.has('query')) {
     // A fresh server: the query dataset is loaded through the capture API like any traffic.
+    // 0 skips the common-steps funnel (and its million events).
+    const commonStepsEvents = values['common-steps-events'] === '0' ? 0 : positiveInt('common-steps-events', values['common-steps-events'], defaultCommonStepsOptions.events);
     const queryOptions = {
       dataset: { ...defaultDatasetOptions, events: positiveInt('query-events', values['query-events'], defaultDatasetOptions.events) },
       repetitions: positiveInt('query-runs', values['query-runs'], 5),
@@ -258,9 +264,16 @@ async function main(): Promise<void> {
       log(`query: loading ${formatInt(queryOptions.dataset.events)} events...`);
       const loaded = await loadQueryDataset(server, queryOptions);
       const { timings, rssPeak } = await timeQueriesOverHttp(server, queryOptions.repetitions);
+      const commonSteps = { ...defaultCommonStepsOptions, events: commonStepsEvents, repetitions: queryOptions.repetitions, progress: queryOptions.progress };
+      if (commonSteps.events > 0) log(`query: loading ${formatInt(commonSteps.events)} events for the common-steps funnel...`);
+      const commonStepsApi = commonSteps.events > 0 ? await runCommonStepsOverHttp(server, commonSteps) : undefined;
       if ((await server.stop()) !== 0) ok = false;
       const engine = await timeQueriesOnEngine(server.dataDir, queryOptions.repetitions);
       rows.push(...queryRows(loaded, timings, engine, rssPeak));
+      if (commonStepsApi) {
+        const hand = await runCommonStepsByHand(server.dataDir, commonSteps, commonStepsApi.projectId, commonStepsApi.from, commonStepsApi.to);
+        rows.push(...commonStepsRows(commonSteps, commonStepsApi, hand));
+      }
     });
   }
 

@@ -337,6 +337,11 @@ describe('malformed funnels', () => {
     await bad(filter({ funnelVizType: 'time_to_convert' }), 'funnelsFilter.funnelVizType');
   });
 
+  it('rejects unordered funnels with more than 6 steps that can match one event', async () => {
+    await bad({ series: Array.from({ length: 7 }, () => ({ kind: 'EventsNode', event: 'pageview' })), ...filter({ funnelOrderType: 'unordered' }) }, 'series');
+    expect(await counts(filter({ funnelOrderType: 'unordered' }), Array.from({ length: 6 }, () => 'signed_up'))).toEqual([7, 0, 0, 0, 0, 0]);
+  });
+
   it('rejects bad filters and dates with the field named', async () => {
     await bad({ series: [{ event: 'signed_up', properties: [{ key: 'a', operator: 'near', value: 1 }] }, { event: 'x' }] }, 'series.0.properties.0.operator');
     await bad({ properties: [{ key: 'amount', operator: 'gt', value: 'lots' }] }, 'properties.0.value');

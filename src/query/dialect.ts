@@ -4,6 +4,7 @@ import type { Sql } from './sql.js';
 
 export type Interval = 'hour' | 'day' | 'week' | 'month';
 export type LogicalTable = 'events' | 'persons' | 'groups' | 'person_overrides';
+export type Aggregate = 'count' | 'min' | 'max' | 'sum' | 'avg';
 
 export interface Dialect {
   /** The relation holding a logical table's current rows. */
@@ -21,8 +22,31 @@ export interface Dialect {
   /** Case-insensitive LIKE with '!' escaping. */
   ilike(text: Sql, pattern: string): Sql;
   regexMatch(text: Sql, pattern: string): Sql;
-  /** Continuous (interpolated) quantile, 0..1. */
-  quantile(expression: Sql, level: number): Sql;
+  /** Continuous (interpolated) quantile, 0..1, over the rows where `condition` holds (all rows without one). */
+  quantile(expression: Sql, level: number, condition?: Sql): Sql;
   /** A stored UTC timestamp as microseconds since the epoch, as a double (exact to 2^53). */
   epochMicros(utcTimestamp: Sql): Sql;
+
+  // Funnels (funnel-compiler.ts). ClickHouse would answer most of a funnel with windowFunnel;
+  // these hooks are the pieces the generic formulation needs.
+  /** Does an integer mask share a bit with `bits` (a non-negative integer below 2^31)? */
+  hasAnyBit(mask: Sql, bits: number): Sql;
+  /** `expression` on the row `offset` rows after this one in a window's order (NULL past the end). */
+  lead(expression: Sql, offset: number, partitionBy: Sql, orderBy: Sql): Sql;
+  /** An aggregate over only the rows where `condition` holds; `argument` null counts rows. */
+  aggregateIf(aggregate: Aggregate, argument: Sql | null, condition: Sql): Sql;
+  /** The value on the row with the smallest (`argMin`) or largest keys, compared in order, among rows where `condition` holds. */
+  argMin(value: Sql, keys: readonly Sql[], condition?: Sql): Sql;
+  argMax(value: Sql, keys: readonly Sql[], condition?: Sql): Sql;
+  /**
+   * `left` joined to at most one `right` row per left row: among those where `on` holds, the one
+   * whose `rightValue` is the smallest above `leftValue` (`after`; `atOrAfter` also takes an
+   * equal one) or the largest below it (`before`). No match leaves the right columns NULL.
+   * Both sides are aliased relations.
+   */
+  nearestJoin(left: Sql, right: Sql, on: Sql, rightValue: Sql, direction: 'after' | 'atOrAfter' | 'before', leftValue: Sql): Sql;
+  /** The non-NULL values, sorted ascending, as one list value (see listElement). */
+  sortedList(values: readonly Sql[]): Sql;
+  /** The element at a 0-based index of a list value, NULL past its end. */
+  listElement(list: Sql, index: number): Sql;
 }

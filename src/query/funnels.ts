@@ -1,22 +1,23 @@
-// FunnelsQuery: one SQL query lists each actor's step and exclusion events (funnel-compiler.ts),
-// each actor's furthest step is folded from them (funnel-evaluator.ts), and the counts and
-// conversion times per step (and per breakdown value) are shaped into PostHog's step list.
+// FunnelsQuery: one SQL query (funnel-compiler.ts) finds each actor's furthest step and
+// aggregates the counts and conversion times per step (and per breakdown bucket) in the engine;
+// here they are shaped into PostHog's step list.
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
 import { fromNaive, resolveDateRange } from './date-range.js';
-import { compileFunnel } from './funnel-compiler.js';
 import {
-  FunnelEvaluator,
+  compileFunnelActorPage,
+  compileFunnelSteps,
   MAX_EXCLUSIONS,
+  MAX_SHARED_UNORDERED_STEPS,
   MAX_STEPS,
-  type ActorFunnel,
+  sharedSteps,
   type BreakdownAttribution,
   type FunnelOrder,
-  type FunnelSemantics,
-} from './funnel-evaluator.js';
+  type FunnelSource,
+} from './funnel-compiler.js';
 import { breakdownFilterSchema, dateRangeSchema, eventsNodeSchema, propertiesSchema, propertyFilterSchema } from './query-schema.js';
 import { sql } from './sql.js';
-import { BREAKDOWN_NULL, BREAKDOWN_OTHER, type QueryContext } from './trends.js';
+import { type QueryContext } from './trends.js';
 
 export const FUNNEL_ORDER_TYPES = ['ordered', 'strict', 'unordered'] as const;
 export const FUNNEL_WINDOW_UNITS = ['second', 'minute', 'hour', 'day', 'week', 'month'] as const;
@@ -63,7 +64,11 @@ export const funnelsQuerySchema = z.object({
 export type FunnelsQuery = z.infer<typeof funnelsQuerySchema>;
 
 interface FunnelPlan {
-  readonly semantics: FunnelSemantics;
+  readonly order: FunnelOrder;
+  readonly windowMicros: number;
+  readonly exclusions: FunnelSource['exclusions'];
+  readonly attribution?: BreakdownAttribution;
+  readonly attributionStep?: number;
   readonly groupTypeIndex?: number;
   readonly hasBreakdown: boolean;
   readonly breakdownLimit: number;
@@ -82,8 +87,13 @@ function planFunnel(query: FunnelsQuery): FunnelPlan {
     if (order === 'unordered' && (x.funnelFromStep !== 0 || x.funnelToStep !== steps - 1)) {
       throw new HttpError('invalid_input', `Unordered funnels only take exclusions over the whole funnel (steps 0 to ${steps - 1}).`, `${attr}.funnelFromStep`);
     }
-    return { fromStep: x.funnelFromStep, toStep: x.funnelToStep };
+    return { event: x.event, properties: x.properties, fromStep: x.funnelFromStep, toStep: x.funnelToStep };
   });
+  if (order === 'unordered') {
+    if (sharedSteps(query.series).length > MAX_SHARED_UNORDERED_STEPS) {
+      throw new HttpError('invalid_input', `Unordered funnels take at most ${MAX_SHARED_UNORDERED_STEPS} steps that can match the same event (same event name, or any event).`, 'series');
+    }
+  }
   const hasBreakdown = query.breakdownFilter?.breakdown !== null && query.breakdownFilter?.breakdown !== undefined && query.breakdownFilter.breakdown !== '';
   const attribution: BreakdownAttribution = filter.breakdownAttributionType ?? 'first_touch';
   let attributionStep: number | undefined;
@@ -96,73 +106,38 @@ function planFunnel(query: FunnelsQuery): FunnelPlan {
   }
   const interval = filter.funnelWindowInterval ?? DEFAULT_WINDOW.interval;
   const unit = filter.funnelWindowIntervalUnit ?? DEFAULT_WINDOW.unit;
-  const groupTypeIndex = query.aggregation_group_type_index ?? undefined;
   return {
-    semantics: {
-      steps,
-      windowMicros: interval * UNIT_SECONDS[unit] * 1_000_000,
-      order,
-      exclusions,
-      ...(hasBreakdown ? { attribution, attributionStep } : {}),
-    },
-    groupTypeIndex,
+    order,
+    windowMicros: interval * UNIT_SECONDS[unit] * 1_000_000,
+    exclusions,
+    ...(hasBreakdown ? { attribution, attributionStep } : {}),
+    groupTypeIndex: query.aggregation_group_type_index ?? undefined,
     hasBreakdown,
     breakdownLimit: query.breakdownFilter?.breakdown_limit ?? DEFAULT_BREAKDOWN_LIMIT,
   };
 }
 
-interface ActorRow {
-  readonly actor: string;
-  readonly funnels: ActorFunnel[];
-}
-
-/** Every actor that entered the funnel, with its furthest step (per breakdown value). */
-async function evaluateFunnel(ctx: QueryContext, query: FunnelsQuery, plan: FunnelPlan): Promise<ActorRow[]> {
+/** What the compiler needs: the plan, the date range resolved in the project's time zone. */
+async function funnelSource(ctx: QueryContext, query: FunnelsQuery, plan: FunnelPlan): Promise<FunnelSource> {
   const earliest = query.dateRange?.date_from === 'all' ? await earliestEvent(ctx) : undefined;
   const range = resolveDateRange(query.dateRange, ctx.timeZone, ctx.now, earliest);
-  const compiled = compileFunnel({
+  return {
     dialect: ctx.store.dialect,
     projectId: ctx.projectId,
     maxGroupTypes: ctx.maxGroupTypes,
     timeZone: ctx.timeZone,
     steps: query.series,
-    exclusions: (query.funnelsFilter?.exclusions ?? []).map((x) => ({ event: x.event, properties: x.properties })),
+    exclusions: plan.exclusions,
     properties: query.properties,
-    order: plan.semantics.order,
+    order: plan.order,
+    windowMicros: plan.windowMicros,
     groupTypeIndex: plan.groupTypeIndex,
     breakdown: plan.hasBreakdown ? query.breakdownFilter : undefined,
+    attribution: plan.attribution,
+    attributionStep: plan.attributionStep,
     from: fromNaive(range.from, ctx.timeZone),
     to: fromNaive(range.to, ctx.timeZone),
-  });
-  const { sql: text, params } = compiled.build();
-  // Rows come ordered by actor, in chunks: fold each actor's run of rows (which may span chunks).
-  const evaluator = new FunnelEvaluator(plan.semantics);
-  const actors: ActorRow[] = [];
-  let actor: unknown;
-  let times: number[] = [];
-  let masks: number[] = [];
-  let breakdowns: (string | null)[] = [];
-  const finishActor = () => {
-    if (times.length === 0) return;
-    const funnels = evaluator.evaluate({ times, masks, ...(plan.hasBreakdown ? { breakdowns } : {}) });
-    if (funnels.length > 0) actors.push({ actor: String(actor), funnels });
-    times = [];
-    masks = [];
-    breakdowns = [];
   };
-  await ctx.store.queryEach(text, params, (rows) => {
-    for (const row of rows) {
-      if (row.actor !== actor) {
-        finishActor();
-        actor = row.actor;
-      }
-      times.push(row.t as number);
-      masks.push(row.mask as number);
-      if (plan.hasBreakdown) breakdowns.push(row.b as string | null);
-    }
-  });
-  finishActor();
-  return actors;
 }
 
 async function earliestEvent(ctx: QueryContext): Promise<Date | undefined> {
@@ -175,14 +150,21 @@ interface Bucket {
   /** Breakdown value (BREAKDOWN_NULL for none, BREAKDOWN_OTHER for the long tail); undefined without a breakdown. */
   readonly value: string | undefined;
   readonly counts: number[];
-  /** Per step (index 1..), seconds from the previous step, one entry per actor that reached it. */
-  readonly conversionSeconds: number[][];
+  /** Per step (index 1..; null for the first step and when nobody reached it), seconds from the previous step. */
+  readonly averages: (number | null)[];
+  readonly medians: (number | null)[];
 }
 
-const bucketKey = (funnel: ActorFunnel): string | undefined => (funnel.breakdown === undefined ? undefined : (funnel.breakdown ?? BREAKDOWN_NULL));
+const numberOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 
-function newBucket(value: string | undefined, steps: number): Bucket {
-  return { value, counts: new Array<number>(steps).fill(0), conversionSeconds: Array.from({ length: steps }, () => []) };
+function toBucket(row: Record<string, unknown>, steps: number, hasBreakdown: boolean): Bucket {
+  const perStep = (prefix: string) => Array.from({ length: steps }, (_, k) => (k === 0 ? null : numberOrNull(row[`${prefix}${k}`])));
+  return {
+    value: hasBreakdown ? String(row.bucket) : undefined,
+    counts: Array.from({ length: steps }, (_, k) => Number(row[`c${k}`])),
+    averages: perStep('avg'),
+    medians: perStep('median'),
+  };
 }
 
 /** Most conversions first: by the last step's count, then the one before, ...; then by value. */
@@ -190,42 +172,6 @@ function compareBuckets(a: Bucket, b: Bucket): number {
   for (let k = a.counts.length - 1; k >= 0; k--) if (a.counts[k] !== b.counts[k]) return b.counts[k] - a.counts[k];
   const [x, y] = [String(a.value), String(b.value)];
   return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/** Buckets per breakdown value, the top `breakdownLimit` kept and the rest merged into "other". */
-function bucketize(plan: FunnelPlan, actors: readonly ActorRow[]): { buckets: Bucket[]; kept: Set<string | undefined> } {
-  const steps = plan.semantics.steps;
-  const byValue = new Map<string | undefined, Bucket>();
-  for (const { funnels } of actors) {
-    for (const funnel of funnels) {
-      const key = bucketKey(funnel);
-      let bucket = byValue.get(key);
-      if (!bucket) byValue.set(key, (bucket = newBucket(key, steps)));
-      for (let k = 0; k < funnel.reached; k++) bucket.counts[k]++;
-      for (let k = 1; k < funnel.reached; k++) bucket.conversionSeconds[k].push((funnel.times[k] - funnel.times[k - 1]) / 1_000_000);
-    }
-  }
-  if (!plan.hasBreakdown) return { buckets: [byValue.get(undefined) ?? newBucket(undefined, steps)], kept: new Set([undefined]) };
-  const ranked = [...byValue.values()].sort(compareBuckets);
-  const top = ranked.slice(0, plan.breakdownLimit);
-  const rest = ranked.slice(plan.breakdownLimit);
-  const kept = new Set(top.map((b) => b.value));
-  if (rest.length === 0) return { buckets: top, kept };
-  const other = newBucket(BREAKDOWN_OTHER, steps);
-  for (const bucket of rest) {
-    bucket.counts.forEach((count, k) => (other.counts[k] += count));
-    bucket.conversionSeconds.forEach((seconds, k) => other.conversionSeconds[k].push(...seconds));
-  }
-  return { buckets: [...top, other].sort(compareBuckets), kept };
-}
-
-const average = (xs: readonly number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
-
-function median(xs: readonly number[]): number | null {
-  if (xs.length === 0) return null;
-  const sorted = [...xs].sort((a, b) => a - b);
-  const middle = (sorted.length - 1) / 2;
-  return (sorted[Math.floor(middle)] + sorted[Math.ceil(middle)]) / 2;
 }
 
 /** One step of a funnel's answer, in PostHog's shape (what the web app charts). */
@@ -240,8 +186,8 @@ function shapeSteps(query: FunnelsQuery, bucket: Bucket) {
     type: 'events',
     count: bucket.counts[order],
     // Seconds from the previous step, over the actors that reached this one (PostHog: null for the first).
-    average_conversion_time: order === 0 ? null : average(bucket.conversionSeconds[order]),
-    median_conversion_time: order === 0 ? null : median(bucket.conversionSeconds[order]),
+    average_conversion_time: bucket.averages[order],
+    median_conversion_time: bucket.medians[order],
     ...(bucket.value === undefined ? {} : { breakdown: bucket.value, breakdown_value: bucket.value }),
   }));
 }
@@ -252,9 +198,12 @@ function shapeSteps(query: FunnelsQuery, bucket: Bucket) {
  */
 export async function runFunnels(ctx: QueryContext, query: FunnelsQuery): Promise<FunnelStepResult[] | FunnelStepResult[][]> {
   const plan = planFunnel(query);
-  const actors = await evaluateFunnel(ctx, query, plan);
-  const { buckets } = bucketize(plan, actors);
-  return plan.hasBreakdown ? buckets.map((bucket) => shapeSteps(query, bucket)) : shapeSteps(query, buckets[0]);
+  const steps = query.series.length;
+  const { sql: text, params } = compileFunnelSteps(await funnelSource(ctx, query, plan), plan.breakdownLimit).build();
+  const buckets = (await ctx.store.query(text, params)).map((row) => toBucket(row, steps, plan.hasBreakdown)).sort(compareBuckets);
+  if (plan.hasBreakdown) return buckets.map((bucket) => shapeSteps(query, bucket));
+  const empty: Bucket = { value: undefined, counts: new Array<number>(steps).fill(0), averages: new Array(steps).fill(null), medians: new Array(steps).fill(null) };
+  return shapeSteps(query, buckets[0] ?? empty);
 }
 
 export interface FunnelActors {
@@ -279,28 +228,19 @@ export async function funnelActors(
   offset: number,
 ): Promise<FunnelActors> {
   const plan = planFunnel(funnelsQuery);
-  const steps = plan.semantics.steps;
+  const steps = funnelsQuery.series.length;
   if (!Number.isInteger(funnelStep) || funnelStep === 0 || funnelStep === -1 || Math.abs(funnelStep) > steps) {
     throw new HttpError('invalid_input', `funnelStep must be 1..${steps} (reached that step) or -2..-${steps} (dropped off before that step).`, 'funnelStep');
   }
-  const wanted = breakdownFilterValue(funnelStepBreakdown);
-  const actors = await evaluateFunnel(ctx, funnelsQuery, plan);
-  const { kept } = bucketize(plan, actors);
-  const inBucket = (funnel: ActorFunnel): boolean => {
-    if (!plan.hasBreakdown || wanted === undefined) return true;
-    const key = bucketKey(funnel);
-    return wanted === BREAKDOWN_OTHER ? !kept.has(key) : key === wanted;
-  };
-  const matches = (funnel: ActorFunnel) => (funnelStep > 0 ? funnel.reached >= funnelStep : funnel.reached === -funnelStep - 1);
-  const ids = actors
-    .filter(({ funnels }) => funnels.some((f) => inBucket(f) && matches(f)))
-    .map(({ actor }) => actor)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const bucket = breakdownFilterValue(funnelStepBreakdown);
+  const source = await funnelSource(ctx, funnelsQuery, plan);
+  const { sql: text, params } = compileFunnelActorPage(source, plan.breakdownLimit, { funnelStep, bucket, limit, offset }).build();
+  const ids = (await ctx.store.query(text, params)).map((row) => String(row.actor));
   return {
     kind: plan.groupTypeIndex === undefined ? 'person' : 'group',
     ...(plan.groupTypeIndex === undefined ? {} : { groupTypeIndex: plan.groupTypeIndex }),
-    ids: ids.slice(offset, offset + limit),
-    hasMore: ids.length > offset + limit,
+    ids: ids.slice(0, limit),
+    hasMore: ids.length > limit,
   };
 }
 

@@ -1,6 +1,6 @@
 // DuckDB's SQL for the query compiler's hooks.
 import type { Dialect, Interval, LogicalTable } from '../../query/dialect.js';
-import { raw, sql, type Sql } from '../../query/sql.js';
+import { join, raw, sql, type Sql } from '../../query/sql.js';
 
 const TABLES: Record<LogicalTable, string> = {
   events: 'events',
@@ -8,6 +8,11 @@ const TABLES: Record<LogicalTable, string> = {
   groups: 'current_groups',
   person_overrides: 'person_overrides',
 };
+
+const NEAREST = { after: '>', atOrAfter: '>=', before: '<' } as const;
+const where = (condition: Sql | undefined) => (condition ? sql` FILTER (WHERE ${condition})` : raw(''));
+// A row value compares field by field, so several keys order as one.
+const keyOf = (keys: readonly Sql[]) => (keys.length === 1 ? keys[0] : sql`(${join(keys, ', ')})`);
 
 export const duckdbDialect: Dialect = {
   table: (name) => raw(TABLES[name]),
@@ -23,6 +28,16 @@ export const duckdbDialect: Dialect = {
   toTimestamp: (text) => sql`TRY_CAST(${text} AS TIMESTAMP)`,
   ilike: (text, pattern) => sql`${text} ILIKE ${pattern} ESCAPE '!'`,
   regexMatch: (text, pattern) => sql`regexp_matches(${text}, ${pattern})`,
-  quantile: (expression, level) => sql`quantile_cont(${expression}, ${raw(String(level))})`,
+  quantile: (expression, level, condition) => sql`quantile_cont(${expression}, ${raw(String(level))})${where(condition)}`,
   epochMicros: (utc) => sql`CAST(epoch_us(${utc}) AS DOUBLE)`,
+  hasAnyBit: (mask, bits) => sql`(${mask} & ${raw(String(bits))}) <> 0`,
+  lead: (expression, offset, partitionBy, orderBy) => sql`lead(${expression}, ${raw(String(offset))}) OVER (PARTITION BY ${partitionBy} ORDER BY ${orderBy})`,
+  aggregateIf: (aggregate, argument, condition) => sql`${raw(aggregate)}(${argument ?? raw('*')})${where(condition)}`,
+  argMin: (value, keys, condition) => sql`arg_min(${value}, ${keyOf(keys)})${where(condition)}`,
+  argMax: (value, keys, condition) => sql`arg_max(${value}, ${keyOf(keys)})${where(condition)}`,
+  // An ASOF join: one sorted merge per partition instead of a range join.
+  nearestJoin: (left, right, on, rightValue, direction, leftValue) =>
+    sql`${left} ASOF LEFT JOIN ${right} ON ${on} AND ${rightValue} ${raw(NEAREST[direction])} ${leftValue}`,
+  sortedList: (values) => sql`list_sort(list_filter([${join(values, ', ')}], x -> x IS NOT NULL))`,
+  listElement: (list, index) => sql`${list}[${raw(String(index + 1))}]`,
 };

@@ -1,8 +1,8 @@
-// The funnel of one actor (a person, or a group key): its matching events in time order, with
-// a bit mask per event saying which steps and exclusions it matches, folded into the furthest
-// step it reached. SQL selects and orders the events (funnel-compiler.ts); this file holds the
-// semantics, as PostHog's aggregate_funnel UDF does for ClickHouse. The independent reference in
-// test/reference/insights-reference.ts states the same rules in plain loops.
+// A reference for the funnel SQL (src/query/funnel-compiler.ts), used by funnel-sql.test.ts only:
+// one actor's matching events in time order, with a bit mask per event saying which steps and
+// exclusions it matches, folded in plain loops into the furthest step it reached, breakdown
+// attribution included (insights-reference.ts has no breakdowns). It was the production
+// evaluator before funnels moved into the engine; production code never streams events to Node.
 //
 // Semantics (spec section 3.3):
 // - An attempt starts at each step-1 event. Each later step is the first event of that step
