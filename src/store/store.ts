@@ -226,11 +226,6 @@ export interface Store {
   readonly dialect: Dialect;
   /** Runs a read-only query; `?` placeholders take `params` in order (Dates as timestamps). */
   query(sql: string, params: readonly unknown[]): Promise<Record<string, unknown>[]>;
-  /**
-   * Runs a read-only query and hands its rows over a few thousand at a time, in order: a large
-   * result is never converted in one go on the main thread.
-   */
-  queryEach(sql: string, params: readonly unknown[], onRows: (rows: Record<string, unknown>[]) => void): Promise<void>;
 
   // Projects and keys.
   listProjects(): Promise<Project[]>;

@@ -10,6 +10,7 @@ import { funnelActors, funnelsQuerySchema, runFunnels, type FunnelStepResult } f
 import type { QueryContext } from '../../src/query/trends.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { IngestCommit, StoredEvent } from '../../src/store/store.js';
+import { encodeEventRows } from '../../src/store/event-rows.js';
 import { EXCLUSION_SHIFT, FunnelEvaluator, GAP_BIT, type ActorFunnel, type BreakdownAttribution, type FunnelOrder } from './funnel-evaluator.js';
 
 const NULL_VALUE = '$$_posthog_breakdown_null_$$';
@@ -116,7 +117,7 @@ beforeAll(async () => {
     createdAt: new Date(),
   }));
   const commit: IngestCommit = {
-    events: stored, newPersons: [], changedPersons: [], distinctIds: [], deletedPersons: [], personOverrides: [],
+    events: encodeEventRows(stored), newPersons: [], changedPersons: [], distinctIds: [], deletedPersons: [], personOverrides: [],
     newGroups: [], changedGroups: [], newGroupTypes: [], newPropertyDefinitions: [], warnings: [],
   };
   await store.commitIngest(commit);

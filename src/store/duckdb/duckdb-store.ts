@@ -350,13 +350,6 @@ export class DuckDBStore implements Store {
     return this.read(sql, params as Cell[]);
   }
 
-  async queryEach(sql: string, params: readonly unknown[], onRows: (rows: Row[]) => void): Promise<void> {
-    await this.readers.use(async (c) => {
-      const result = await c.stream(sql, (params as Cell[]).map(param));
-      for await (const rows of result.yieldRowObjectJs()) onRows(rows as Row[]);
-    });
-  }
-
   private async read(sql: string, params: Cell[] = []): Promise<Row[]> {
     const result = await this.readers.use((c) => c.runAndReadAll(sql, params.map(param)));
     return result.getRowObjectsJS() as Row[];
