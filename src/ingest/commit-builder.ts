@@ -10,6 +10,7 @@ import type {
   PropertyDefinition,
 } from '../store/store.js';
 import { resolvedLine } from '../store/event-rows.js';
+import { ByteWriter } from '../byte-writer.js';
 import { groupId, type MutablePerson } from './project-state.js';
 
 const personRow = (p: MutablePerson): PersonRow => ({
@@ -24,7 +25,8 @@ const personRow = (p: MutablePerson): PersonRow => ({
 
 export class CommitBuilder {
   private readonly eventFields: Uint8Array[] = [];
-  private resolvedEvents = '';
+  /** The resolved lines, held until the commit ends: as bytes, not as a string (see byte-writer.ts). */
+  private readonly resolved = new ByteWriter();
   private eventCount = 0;
   private longestLine = 0;
   private maxFieldsLineBytes = 0;
@@ -49,7 +51,7 @@ export class CommitBuilder {
   addEvent(projectId: number, personId: string, groupKeys: readonly string[], createdAtMs: number): void {
     const line = resolvedLine(projectId, personId, groupKeys, createdAtMs);
     if (line.length > this.longestLine) this.longestLine = line.length;
-    this.resolvedEvents += line;
+    this.resolved.write(line);
     this.eventCount += 1;
   }
 
@@ -119,7 +121,7 @@ export class CommitBuilder {
       events: {
         count: this.eventCount,
         fields: this.eventFields,
-        resolved: [this.resolvedEvents],
+        resolved: [this.resolved.bytes()],
         // A UTF-16 code unit takes at most 3 bytes of UTF-8.
         maxLineBytes: Math.max(this.maxFieldsLineBytes, this.longestLine * 3),
       },

@@ -10,9 +10,10 @@ port.on('message', (request: DecodeRequest) => {
   decodeCapture({ ...request.input, body: Buffer.from(request.input.body.buffer, request.input.body.byteOffset, request.input.body.byteLength) }).then(
     (result) => {
       // The log payload's bytes move to the main thread rather than being copied, unless they
-      // sit in Node's shared pool of small buffers (moving that would take the others with it).
+      // sit in Node's shared pool of small buffers (moving that would take the others with it):
+      // Node pools only allocations under half its pool size.
       const bytes = result.logPayload.bytes;
-      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+      const own = bytes.byteLength >= Buffer.poolSize >>> 1 || (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength);
       port.postMessage({ id: request.id, ok: true, result } satisfies DecodeReply, own ? [bytes.buffer as ArrayBuffer] : []);
     },
     (error: unknown) => {

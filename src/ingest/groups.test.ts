@@ -87,7 +87,7 @@ describe('group processing', () => {
       new Date(),
     );
     const built = ctx.commit.build();
-    expect(built.events.resolved.join('').split('\n').slice(0, -1).map((line) => line.split(',')[2])).toEqual(['\u0001acme\u0001', '\u0001\u0001']);
+    expect(Buffer.concat(built.events.resolved).toString('utf8').split('\n').slice(0, -1).map((line) => line.split(',')[2])).toEqual(['\u0001acme\u0001', '\u0001\u0001']);
     expect([...built.newPersons, ...built.changedPersons]).toHaveLength(0);
     expect(state.group(0, 'acme')!.properties).toEqual({ name: 'Acme' });
   });

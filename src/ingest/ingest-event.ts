@@ -4,6 +4,7 @@ import type { Properties, PropertyValueType } from '../store/store.js';
 import type { NormalizedEvent } from './normalize-event.js';
 import { eventFieldsLine } from '../store/event-rows.js';
 import { encodePayload, type EncodedPayload } from './ingest-log.js';
+import { ByteWriter } from '../byte-writer.js';
 import { detectPropertyType, isHiddenProperty } from './property-definitions.js';
 
 /** What ingestion acts on, per event; its stored fields travel apart (event-rows.ts). */
@@ -64,16 +65,17 @@ export function toIngestEvent(e: NormalizedEvent): IngestEvent {
  */
 export function encodeCapturedEvents(events: readonly NormalizedEvent[], dropped: readonly string[], propertyTypes: PropertyTypes): EncodedPayload {
   const acts: IngestEvent[] = [];
-  let fields = '';
+  // Written as bytes, not built as one string (see byte-writer.ts).
+  const fields = new ByteWriter();
   let longest = 0;
   for (const e of events) {
     acts.push(toIngestEvent(e));
     const line = eventFieldsLine(e.uuid, e.event, e.distinctId, e.timestamp.getTime(), JSON.stringify(e.properties));
     if (line.length > longest) longest = line.length;
-    fields += line;
+    fields.write(line);
   }
   // A UTF-16 code unit takes at most 3 bytes of UTF-8.
-  return encodePayload({ events: acts, dropped, propertyTypes, maxLineBytes: longest * 3 }, fields);
+  return encodePayload({ events: acts, dropped, propertyTypes, maxLineBytes: longest * 3 }, fields.bytes());
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -5,14 +5,15 @@
 //
 // Files: `<data dir>/ingest-log/<segment>.log`, each a run of records:
 //   magic u32 | payload length u32 | crc32(payload) u32 | project id u32 | payload
-// payload: one line of JSON (what ingestion acts on per event, dropped reasons, property types),
+// payload: lines of JSON (dropped reasons and property types; what ingestion acts on per event),
 // then the events' stored fields as event-rows.ts encodes them: the store is later handed these
-// very bytes, so the main thread never turns the properties into strings.
+// very bytes, so the main thread never turns the properties into strings (see encodePayload).
 import fs from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { IngestLogPosition } from '../store/store.js';
 import { eventFieldsLine } from '../store/event-rows.js';
+import { ByteWriter } from '../byte-writer.js';
 import type { IngestEvent, PropertyTypes } from './ingest-event.js';
 
 export type LogPosition = IngestLogPosition;
@@ -36,13 +37,16 @@ export interface LogRecord {
   readonly maxLineBytes: number;
 }
 
-/** The payload's first line. */
-interface PayloadMeta {
-  readonly events: readonly IngestEvent[];
+/** The payload's first line; `chunks` lines of events follow (see encodePayload). */
+interface PayloadHead {
   readonly dropped: readonly string[];
   readonly propertyTypes: PropertyTypes;
   readonly maxLineBytes: number;
+  readonly chunks: number;
 }
+
+/** Events per JSON line: each line stays a young string on both threads (see byte-writer.ts). */
+const EVENTS_PER_LINE = 200;
 
 const MAGIC = 0x324b5250; // "PRK2" little-endian
 /** Records of the first format: the events' fields in the JSON line, properties texts after it. */
@@ -59,9 +63,31 @@ export interface EncodedPayload {
   readonly crc: number;
 }
 
-/** `fields` must be event-rows.ts lines, one per event (see encodeCapturedEvents). */
-export function encodePayload(meta: PayloadMeta, fields: string): EncodedPayload {
-  const bytes = Buffer.from(`${JSON.stringify(meta)}\n${fields}`);
+/**
+ * The payload: a JSON line (dropped reasons, property types, the longest fields line, how many
+ * event lines follow), JSON lines of up to EVENTS_PER_LINE events, then `fields`: event-rows.ts
+ * lines, one per event, as encodeCapturedEvents writes them.
+ */
+export function encodePayload(
+  meta: { readonly events: readonly IngestEvent[]; readonly dropped: readonly string[]; readonly propertyTypes: PropertyTypes; readonly maxLineBytes: number },
+  fields: Uint8Array | string,
+): EncodedPayload {
+  const { events, dropped, propertyTypes, maxLineBytes } = meta;
+  const chunks = Math.ceil(events.length / EVENTS_PER_LINE);
+  const out = new ByteWriter(fields.length + events.length * 160 + 1024);
+  out.write(`${JSON.stringify({ dropped, propertyTypes, maxLineBytes, chunks } satisfies PayloadHead)}\n`);
+  for (let i = 0; i < events.length; i += EVENTS_PER_LINE) out.write(`${JSON.stringify(events.slice(i, i + EVENTS_PER_LINE))}\n`);
+  const head = out.byteLength;
+  if (typeof fields === 'string') out.write(fields);
+  const bytes = out.bytes();
+  if (typeof fields !== 'string') return withFields(bytes, head, fields);
+  return { bytes, crc: crc32(bytes) };
+}
+
+function withFields(head: Buffer, headBytes: number, fields: Uint8Array): EncodedPayload {
+  const bytes = Buffer.allocUnsafeSlow(headBytes + fields.length);
+  head.copy(bytes, 0, 0, headBytes);
+  bytes.set(fields, headBytes);
   return { bytes, crc: crc32(bytes) };
 }
 
@@ -77,9 +103,17 @@ function recordHeader(projectId: number, length: number, crc: number): Buffer {
 /** The record a payload holds; `fields` is a view of `payload`, not a copy. */
 export function decodePayload(projectId: number, payload: Uint8Array): LogRecord {
   const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  const newline = bytes.indexOf(0x0a);
-  const meta = JSON.parse(bytes.toString('utf8', 0, newline)) as PayloadMeta;
-  return { projectId, ...meta, fields: bytes.subarray(newline + 1) };
+  let end = bytes.indexOf(0x0a);
+  const head = JSON.parse(bytes.toString('utf8', 0, end)) as PayloadHead;
+  let events: IngestEvent[] = [];
+  for (let chunk = 0; chunk < head.chunks; chunk++) {
+    const start = end + 1;
+    end = bytes.indexOf(0x0a, start);
+    const lineEvents = JSON.parse(bytes.toString('utf8', start, end)) as IngestEvent[];
+    events = chunk === 0 ? lineEvents : events.concat(lineEvents);
+  }
+  const { dropped, propertyTypes, maxLineBytes } = head;
+  return { projectId, events, dropped, propertyTypes, maxLineBytes, fields: bytes.subarray(end + 1) };
 }
 
 /** A payload of the first format, encoded again (its fields were JSON, its properties apart). */

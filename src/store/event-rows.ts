@@ -49,8 +49,8 @@ export interface EventRows {
   readonly count: number;
   /** The worker-encoded parts (UTF-8), back to back. */
   readonly fields: readonly Uint8Array[];
-  /** The resolved parts, back to back. */
-  readonly resolved: readonly string[];
+  /** The resolved parts (UTF-8), back to back. */
+  readonly resolved: readonly Uint8Array[];
   /** An upper bound of the longest line's UTF-8 length in either part. */
   readonly maxLineBytes: number;
 }
@@ -81,5 +81,5 @@ export function encodeEventRows(events: readonly StoredEvent[]): EventRows {
     resolved += b;
   }
   // A UTF-16 code unit takes at most 3 bytes of UTF-8.
-  return { count: events.length, fields: [Buffer.from(fields)], resolved: [resolved], maxLineBytes: longest * 3 };
+  return { count: events.length, fields: [Buffer.from(fields)], resolved: [Buffer.from(resolved)], maxLineBytes: longest * 3 };
 }

@@ -33,11 +33,7 @@ export class EventStage {
   async insert(c: DuckDBConnection, rows: EventRows): Promise<void> {
     if (rows.count === 0) return;
     await writeAll(this.file, rows.fields);
-    await writeAll(
-      this.resolvedFile,
-      // UTF-8 encoding turns lone surrogates into U+FFFD, as N-API's conversion did for the appender.
-      rows.resolved.map((text) => Buffer.from(text)),
-    );
+    await writeAll(this.resolvedFile, rows.resolved);
     await c.run(this.insertSql(rows.maxLineBytes));
   }
 
