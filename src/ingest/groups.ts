@@ -14,7 +14,8 @@ const isPlainObject = (v: unknown): v is Properties => v !== null && typeof v ==
 /** Group keys are strings; numbers and booleans are stringified, NUL removed, empty means none. */
 export function normalizeGroupKey(value: unknown): string | undefined {
   if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return undefined;
-  const key = String(value).replaceAll('\u0000', '');
+  const text = typeof value === 'string' ? value : String(value);
+  const key = text.includes('\u0000') ? text.replaceAll('\u0000', '') : text;
   return key === '' ? undefined : key;
 }
 
