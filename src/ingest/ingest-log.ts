@@ -183,6 +183,11 @@ export class IngestLog {
     return log;
   }
 
+  /** A write failed: every append is refused until the server restarts. */
+  get broken(): boolean {
+    return this.failed !== undefined;
+  }
+
   /** Resolves once the record is on disk (fdatasync), in the order appended. */
   append(request: LoggedRequest, crc: number): Promise<void> {
     if (this.failed !== undefined) return Promise.reject(this.failed);

@@ -131,4 +131,27 @@ describe('ingest queue', () => {
       await other.close();
     }
   });
+
+  it('applies a request while its log write is in flight, and undoes it when the write fails', async () => {
+    const queue = await IngestQueue.open(store, options(dataDir), silentLog);
+    await queue.submit(1, captured([wireEvent('x', 'kept', { $set: { plan: 'pro' } })]));
+    await queue.drain();
+    // The disk goes bad: the log's next write fails (its file is now open for reading only).
+    const log = (queue as unknown as { log: { handle: fs.promises.FileHandle } }).log;
+    const [segment] = fs.readdirSync(path.join(dataDir, 'ingest-log'));
+    const healthy = log.handle;
+    log.handle = await fs.promises.open(path.join(dataDir, 'ingest-log', segment), 'r');
+    await expect(queue.submit(1, captured([wireEvent('x', 'lost', { $set: { plan: 'free' } }), wireEvent('x', 'kept', { $set: { plan: 'lost' } })]))).rejects.toMatchObject({
+      status: 503,
+    });
+    // Every later request is refused; memory holds only what the log holds.
+    await expect(queue.submit(1, captured([wireEvent('x', 'after')]))).rejects.toMatchObject({ status: 503 });
+    await queue.awaitCommitted(1_000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(queue.project(1)!.personOf('lost')).toBeUndefined();
+    expect((await store.lookupPersons(1, ['kept']))[0].properties).toEqual({ plan: 'pro' });
+    expect((await store.listEvents({ projectId: 1, limit: 10 })).map((e) => e.distinctId)).toEqual(['kept']);
+    await log.handle.close();
+    await healthy.close();
+  });
 });

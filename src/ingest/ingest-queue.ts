@@ -11,21 +11,27 @@ import { decodePayload, IngestLog, type EncodedPayload, type LoggedRequest, type
 import { IngestStateIndex, type ProjectState } from './project-state.js';
 import { Actors } from './actors.js';
 
-type PendingRequest = LoggedRequest & { readonly applied?: { resolve: () => void; reject: (error: unknown) => void } };
+type PendingRequest = LoggedRequest & { readonly entry: Entry };
 
 /**
- * A durable request waiting to be applied, and the submission waiting for it (none when
- * replayed). It keeps only the payload's bytes (outside the JS heap): the records are decoded
- * when applied and dropped after, so they die young instead of being promoted while the commit
- * runs; a retried commit decodes them again.
+ * A request waiting to be applied and committed, and the submission waiting for it (none when
+ * replayed). Its log write and its apply run at the same time: it is answered once both are
+ * done, and committed only once durable. It keeps only the payload's bytes (outside the JS
+ * heap): the records are decoded when applied and dropped after, so they die young instead of
+ * being promoted while the commit runs; a retried commit decodes them again.
  */
 interface Entry {
   readonly request: LoggedRequest;
-  readonly end: LogPosition;
+  /** Where its record ends in the log, once durable. */
+  end?: LogPosition;
+  durable: boolean;
+  applied: boolean;
+  /** Its log write failed: it is dropped, and its effects on memory undone (see recover). */
+  lost: boolean;
   readonly bytes: number;
-  /** Position in the order records became durable, from 1. */
+  /** Position in the order requests were submitted (the log's order), from 1. */
   readonly seq: number;
-  readonly applied?: { resolve: () => void; reject: (error: unknown) => void };
+  readonly answer?: { resolve: () => void; reject: (error: unknown) => void };
 }
 
 /** An applied batch waiting for (or in) its engine transaction. */
@@ -91,10 +97,11 @@ export const READ_BARRIER_MS = 500;
  * Ingestion in three stages, each feeding the next in order:
  * 1. submit: the request's record is appended to the durable ingest log (group commit, fdatasync);
  * 2. apply: records are applied to the in-memory state (persons, groups, warnings) in batches,
- *    sliced so the main thread keeps answering; a submission is answered once applied, so a 200
- *    means durable and already visible to /flags;
- * 3. commit: applied batches are written to the engine, one transaction each, in order, with the
- *    log position they reach. Commits run behind applying: a slow commit (a checkpoint, a long
+ *    sliced so the main thread keeps answering, while their log write is still in flight; a
+ *    submission is answered once both are done, so a 200 means durable and already visible to
+ *    /flags (which may see a request's changes a few milliseconds before it is answered);
+ * 3. commit: applied batches whose records are durable are written to the engine, in order, with
+ *    the log position they reach. Commits run behind applying: a slow commit (a checkpoint, a long
  *    query on the same cores) delays query visibility, not acknowledgements.
  * A failed commit is retried: the state is reloaded and every record not yet committed is applied
  * again from the log's copy in memory.
@@ -103,7 +110,7 @@ export class IngestQueue {
   private toApply: Entry[] = [];
   private toCommit: Applied[] = [];
   private exclusives: Exclusive[] = [];
-  private durableSeq = 0;
+  private submittedSeq = 0;
   private committedSeq = 0;
   private backlogBytes = 0;
   private uncommittedEvents = 0;
@@ -135,11 +142,11 @@ export class IngestQueue {
       options.dataDir,
       from,
       (request, end) => replayed.push({ request, end }),
-      (request, end, bytes) => queue.enqueue(request, end, bytes, (request as PendingRequest).applied),
+      (request, end) => queue.becameDurable((request as PendingRequest).entry, end),
     );
     if (replayed.length > 0) {
       logger.info({ records: replayed.length }, 'applying accepted events from the ingest log');
-      for (const { request, end } of replayed) queue.enqueue(request, end, 0, undefined);
+      for (const { request, end } of replayed) queue.becameDurable(queue.enqueue(request, 0, undefined), end);
     }
     await queue.drain();
     return queue;
@@ -185,16 +192,13 @@ export class IngestQueue {
    */
   async submit(projectId: number, payload: EncodedPayload): Promise<void> {
     this.assertAccepting();
-    let applied!: PendingRequest['applied'];
-    const done = new Promise<void>((resolve, reject) => {
-      applied = { resolve, reject };
+    if (this.log.broken) throw new HttpError('unavailable', 'Ingestion could not write its log; retry.');
+    return new Promise<void>((resolve, reject) => {
+      const request = { projectId, payload: payload.bytes } as PendingRequest;
+      const entry = this.enqueue(request, 16 + payload.bytes.length, { resolve, reject });
+      (request as { entry: Entry }).entry = entry;
+      this.log.append(request, payload.crc).catch((error: unknown) => this.logWriteFailed(entry, error));
     });
-    const request: PendingRequest = { projectId, payload: payload.bytes, applied };
-    await this.log.append(request, payload.crc).catch((error: unknown) => {
-      this.logger.error({ err: error }, 'writing the ingest log failed');
-      throw new HttpError('unavailable', 'Ingestion could not write its log; retry.');
-    });
-    return done;
   }
 
   /**
@@ -202,7 +206,7 @@ export class IngestQueue {
    * or after `timeoutMs`, whichever comes first.
    */
   awaitCommitted(timeoutMs = READ_BARRIER_MS): Promise<void> {
-    const seq = this.durableSeq;
+    const seq = this.submittedSeq;
     if (this.committedSeq >= seq) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
@@ -222,7 +226,7 @@ export class IngestQueue {
    */
   exclusive<T>(work: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.exclusives.push({ afterSeq: this.durableSeq, work, resolve: resolve as (v: unknown) => void, reject });
+      this.exclusives.push({ afterSeq: this.submittedSeq, work, resolve: resolve as (v: unknown) => void, reject });
       this.kick();
     });
   }
@@ -238,11 +242,39 @@ export class IngestQueue {
     await this.log.close();
   }
 
-  private enqueue(request: LoggedRequest, end: LogPosition, bytes: number, applied: Entry['applied']): void {
-    this.durableSeq += 1;
+  private enqueue(request: LoggedRequest, bytes: number, answer: Entry['answer']): Entry {
+    this.submittedSeq += 1;
     this.backlogBytes += bytes;
-    this.toApply.push({ request, end, bytes, seq: this.durableSeq, applied });
+    const entry: Entry = { request, durable: false, applied: false, lost: false, bytes, seq: this.submittedSeq, answer };
+    this.toApply.push(entry);
     this.kick();
+    return entry;
+  }
+
+  /** The log has the entry's record on disk (called in log order). */
+  private becameDurable(entry: Entry, end: LogPosition): void {
+    entry.end = end;
+    entry.durable = true;
+    this.answerIfDone(entry);
+    // A commit may be waiting for it.
+    this.wake();
+  }
+
+  private answerIfDone(entry: Entry): void {
+    if (entry.durable && entry.applied && !entry.lost) entry.answer?.resolve();
+  }
+
+  /**
+   * The log could not take the record (it refuses everything from then on): the request fails,
+   * and, as its effects may already be in memory, the state is read again from the engine with
+   * only durable records applied (see recover).
+   */
+  private logWriteFailed(entry: Entry, error: unknown): void {
+    if (!entry.lost) this.logger.error({ err: error }, 'writing the ingest log failed');
+    entry.lost = true;
+    entry.answer?.reject(new HttpError('unavailable', 'Ingestion could not write its log; retry.'));
+    this.commitFailed = true;
+    this.wake();
   }
 
   private kick(): void {
@@ -338,7 +370,8 @@ export class IngestQueue {
       this.logger.error({ err: error }, 'applying a batch failed; its requests are refused');
       for (const entry of entries) {
         this.backlogBytes -= entry.bytes;
-        entry.applied?.reject(error);
+        entry.lost = true;
+        entry.answer?.reject(error);
       }
       this.commitFailed = true;
     } finally {
@@ -357,7 +390,10 @@ export class IngestQueue {
     const events = await this.applyRecords(records, commit, ctx, now);
     this.toCommit.push({ entries, batch, commit: commit.build(), events });
     this.uncommittedEvents += events;
-    for (const entry of entries) entry.applied?.resolve();
+    for (const entry of entries) {
+      entry.applied = true;
+      this.answerIfDone(entry);
+    }
     if (!this.committing) void this.commitLoop();
   }
 
@@ -390,18 +426,21 @@ export class IngestQueue {
     this.committing = true;
     try {
       while (this.toCommit.length > 0 && !this.commitFailed) {
-        // Every batch applied while the last transaction ran goes in the next one: a transaction
-        // costs about as much for a few thousand events as for tens of thousands.
+        // Every batch applied while the last transaction ran goes in the next one (a transaction
+        // costs about as much for a few thousand events as for tens of thousands), once its
+        // records are durable: the engine must never hold what the log may not.
+        const durable = (batch: Applied) => batch.entries.at(-1)!.durable;
+        if (!durable(this.toCommit[0])) break;
         let taken = 1;
         let events = this.toCommit[0].events;
-        while (taken < this.toCommit.length && events + this.toCommit[taken].events <= MAX_EVENTS_PER_TRANSACTION) {
+        while (taken < this.toCommit.length && durable(this.toCommit[taken]) && events + this.toCommit[taken].events <= MAX_EVENTS_PER_TRANSACTION) {
           events += this.toCommit[taken].events;
           taken += 1;
         }
         const batches = this.toCommit.slice(0, taken);
         const last = batches.at(-1)!.entries.at(-1)!;
         try {
-          await this.store.commitIngest(batches.map((b) => b.commit), last.end);
+          await this.store.commitIngest(batches.map((b) => b.commit), last.end!);
         } catch (error) {
           this.logger.error({ err: error }, 'ingestion commit failed; it will be retried');
           this.commitFailed = true;
@@ -413,7 +452,7 @@ export class IngestQueue {
         this.uncommittedEvents -= events;
         for (const batch of batches) for (const entry of batch.entries) this.backlogBytes -= entry.bytes;
         this.committedSeq = last.seq;
-        this.log.release(last.end);
+        this.log.release(last.end!);
         this.wakeCommittedWaiters();
         this.wake();
       }
@@ -448,10 +487,16 @@ export class IngestQueue {
       this.logger.error({ err: error }, 'reloading ingestion state failed');
       return;
     }
-    const again = this.toCommit.flatMap((batch) => batch.entries);
+    // Records the log lost (a failed write) are dropped; the rest are, or are about to be, durable.
+    const kept = (entry: Entry) => {
+      if (entry.lost) this.backlogBytes -= entry.bytes;
+      else entry.applied = false;
+      return !entry.lost;
+    };
+    const again = this.toCommit.flatMap((batch) => batch.entries).filter(kept);
     this.toCommit = [];
     this.uncommittedEvents = 0;
-    this.toApply = [...again, ...this.toApply];
+    this.toApply = [...again, ...this.toApply.filter(kept)];
     this.commitFailed = false;
   }
 
