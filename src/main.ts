@@ -1,6 +1,6 @@
 // Entry point: `npm start`.
 import { randomBytes } from 'node:crypto';
-import { generateSecret } from './api/auth.js';
+import { generateSecret } from './api/secrets.js';
 import { createProject } from './api/project-routes.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { buildServer } from './server.js';

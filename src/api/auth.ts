@@ -2,27 +2,12 @@
 // belongs to one project and reaches only that project's data (`@current` names it), or a
 // signed-in web app user (session cookie), who reaches every project of this instance
 // (`@current` is the first).
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type {} from '@fastify/cookie';
 import type { FastifyRequest } from 'fastify';
 import { HttpError } from '../errors.js';
 import type { PersonalApiKey, Store } from '../store/store.js';
+import { hashSecret } from './secrets.js';
 import { SESSION_COOKIE, type User, type Users } from './users.js';
-
-export const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('hex');
-
-export const generateSecret = (prefix: 'phc' | 'phx'): string => `${prefix}_${randomBytes(24).toString('base64url')}`;
-
-export function newPersonalApiKey(projectId: number, secret: string, label: string): PersonalApiKey {
-  return {
-    id: randomUUID(),
-    projectId,
-    label,
-    secretHash: hashSecret(secret),
-    maskValue: `${secret.slice(0, 6)}...${secret.slice(-4)}`,
-    createdAt: new Date(),
-  };
-}
 
 export type Principal = { readonly kind: 'key'; readonly key: PersonalApiKey } | { readonly kind: 'session'; readonly user: User };
 

@@ -5,7 +5,7 @@ import { HttpError } from '../errors.js';
 import type { IngestQueue } from '../ingest/ingest-queue.js';
 import type { Store } from '../store/store.js';
 import type { Auth } from './auth.js';
-import { serializeGroup, serializeGroupActor, serializeGroupType, serializePerson } from './serialize.js';
+import { serializeGroup, serializeGroupActor, serializeGroupType, serializePerson } from '../query/serialize.js';
 import { parseInput, projectPrefixes } from './validate.js';
 
 export interface GroupRoutesDeps {

@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { HttpError } from '../errors.js';
 import type { IngestQueue } from '../ingest/ingest-queue.js';
 import type { Project, PropertyValueCount, Store } from '../store/store.js';
-import { type Auth, generateSecret, newPersonalApiKey } from './auth.js';
-import { serializeEventWithPerson, serializePerson, serializePropertyDefinition, serializeWarning } from './serialize.js';
+import type { Auth } from './auth.js';
+import { generateSecret, newPersonalApiKey } from './secrets.js';
+import { serializeEventWithPerson, serializePerson, serializePropertyDefinition, serializeWarning } from '../query/serialize.js';
 import { parseInput, projectPrefixes } from './validate.js';
 
 export interface ProjectRoutesDeps {

@@ -11,7 +11,7 @@ import { assertRegexPatternsValid } from '../query/regex-patterns.js';
 import { runTrends, type QueryContext } from '../query/trends.js';
 import type { Store } from '../store/store.js';
 import type { Auth } from './auth.js';
-import { groupDisplayName } from './serialize.js';
+import { groupDisplayName } from '../query/serialize.js';
 import { parseInput, projectPrefixes } from './validate.js';
 
 export interface QueryRoutesDeps {

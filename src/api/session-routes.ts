@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { HttpError } from '../errors.js';
 import type { IngestQueue } from '../ingest/ingest-queue.js';
 import type { PersonalApiKey, Store } from '../store/store.js';
-import { generateSecret, newPersonalApiKey, type Auth } from './auth.js';
+import type { Auth } from './auth.js';
+import { generateSecret, newPersonalApiKey } from './secrets.js';
 import { SESSION_COOKIE, SESSION_SECONDS, type Users } from './users.js';
 import { parseInput } from './validate.js';
 

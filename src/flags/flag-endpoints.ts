@@ -1,13 +1,12 @@
 // Public flag endpoints (spec 5.4, 7.1): /flags and /decide (project token), /array/:token/config
 // for posthog-js, and the local-evaluation definitions for posthog-node (personal API key).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Auth } from '../api/auth.js';
 import { HttpError } from '../errors.js';
-import { decodeJsonPayload } from '../ingest/decode-request.js';
+import { decodeJsonPayload } from '../http/decode-body.js';
 import type { IngestQueue } from '../ingest/ingest-queue.js';
 import type { ProjectState } from '../ingest/project-state.js';
-import { firstHeader, useRawBodies, type RawBodyRouteConfig } from '../ingest/raw-body.js';
-import type { Properties } from '../store/store.js';
+import { firstHeader, useRawBodies, type RawBodyRouteConfig } from '../http/raw-body.js';
+import type { PersonalApiKey, Properties } from '../store/store.js';
 import { flagAnswerShape, remoteConfig } from './flag-answer.js';
 import type { FlagRegistry } from './flag-registry.js';
 import type { FlagThread } from './flag-thread.js';
@@ -17,7 +16,8 @@ export interface FlagEndpointsDeps {
   readonly flags: FlagRegistry;
   readonly flagThread: FlagThread;
   readonly queue: IngestQueue;
-  readonly auth: Auth;
+  /** Checks a personal API key (the private API's `Auth` does; flags sit below the API and name only this). */
+  readonly auth: { authenticate(req: FastifyRequest): Promise<PersonalApiKey> };
   readonly bodyLimit: number;
 }
 

@@ -2,9 +2,8 @@
 // GET/POST (OPTIONS is answered by the CORS hook), raw bodies decoded by decodeCaptureRequest.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../errors.js';
-import type { Auth } from '../api/auth.js';
 import type { DecoderPool } from './decoder-pool.js';
-import { firstHeader, useRawBodies, type RawBodyRouteConfig } from './raw-body.js';
+import { firstHeader, useRawBodies, type RawBodyRouteConfig } from '../http/raw-body.js';
 import type { IngestQueue } from './ingest-queue.js';
 
 const EVENT_PATHS = ['/e', '/i/v0/e', '/capture', '/track', '/engage'];
@@ -13,7 +12,8 @@ const BATCH_PATHS = ['/batch'];
 export interface CaptureDeps {
   readonly queue: IngestQueue;
   readonly decoder: DecoderPool;
-  readonly auth: Auth;
+  /** Tells a personal API key sent by mistake from an unknown token (the private API's `Auth` does). */
+  readonly auth: { isPersonalApiKey(token: string): Promise<boolean> };
   readonly eventBodyLimit: number;
   readonly batchBodyLimit: number;
 }

@@ -2,7 +2,7 @@
 // is an InsightActorsQuery over a TrendsQuery point (trends-actors.ts) or a FunnelsActorsQuery
 // over a funnel step (funnels.ts); both answer actor ids in order, serialized here (spec 4.5).
 import { z } from 'zod';
-import { serializeGroupActor, serializePerson } from '../api/serialize.js';
+import { serializeGroupActor, serializePerson } from './serialize.js';
 import { HttpError } from '../errors.js';
 import { funnelActors, funnelsQuerySchema } from './funnels.js';
 import { propertiesSchema, trendsQuerySchema } from './query-schema.js';

@@ -2,7 +2,7 @@
 // "naive" Dates whose UTC fields hold the local date and time, so bucket arithmetic is plain UTC
 // arithmetic; bounds are turned back into real instants to filter stored (UTC) timestamps.
 import { HttpError } from '../errors.js';
-import type { Interval } from './dialect.js';
+import type { Interval } from '../sql/dialect.js';
 
 export type Naive = Date;
 

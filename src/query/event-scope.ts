@@ -2,8 +2,8 @@
 // (the current person behind each event, and each group type's current group). Expressions ask
 // the scope for what they reference, and the scope adds only those joins.
 import { HttpError } from '../errors.js';
-import type { Dialect } from './dialect.js';
-import { and, join, or, raw, sql, type Sql } from './sql.js';
+import type { Dialect } from '../sql/dialect.js';
+import { and, join, or, raw, sql, type Sql } from '../sql/sql.js';
 import type { PropertyFilter, PropertyGroup, Properties } from './query-schema.js';
 
 const GROUP_KEY_PROPERTY = /^\$group_([0-9])$/;

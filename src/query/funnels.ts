@@ -16,7 +16,7 @@ import {
   type FunnelSource,
 } from './funnel-compiler.js';
 import { breakdownFilterSchema, dateRangeSchema, eventsNodeSchema, propertiesSchema, propertyFilterSchema } from './query-schema.js';
-import { sql } from './sql.js';
+import { sql } from '../sql/sql.js';
 import { type QueryContext } from './trends.js';
 
 export const FUNNEL_ORDER_TYPES = ['ordered', 'strict', 'unordered'] as const;

@@ -6,7 +6,7 @@
 import { HttpError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { walkQuery } from './query-walk.js';
-import { sql } from './sql.js';
+import { sql } from '../sql/sql.js';
 
 const REGEX_OPERATORS: ReadonlySet<unknown> = new Set(['regex', 'not_regex']);
 

@@ -3,9 +3,9 @@
 // (same scope, conditions, bucket and breakdown expressions), so the list cannot drift from the count.
 import { HttpError } from '../errors.js';
 import { addIntervals, bucketStarts, fromNaive, toNaive, truncate, type Naive } from './date-range.js';
-import type { Interval } from './dialect.js';
+import type { Interval } from '../sql/dialect.js';
 import type { TrendsQuery } from './query-schema.js';
-import { and, join, raw, sql, type Sql } from './sql.js';
+import { and, join, raw, sql, type Sql } from '../sql/sql.js';
 import { activeWindows, BREAKDOWN_OTHER, keptBreakdowns, seriesRanges, seriesSource, type QueryContext, type SeriesPlan } from './trends.js';
 
 export interface TrendPoint {

@@ -2,7 +2,7 @@
 // and breakdown value, shaped into PostHog's result list.
 import { HttpError } from '../errors.js';
 import type { Store } from '../store/store.js';
-import type { Interval } from './dialect.js';
+import type { Interval } from '../sql/dialect.js';
 import {
   addIntervals,
   bucketStarts,
@@ -16,7 +16,7 @@ import {
 } from './date-range.js';
 import { EventScope } from './event-scope.js';
 import { TOTAL_VALUE_DISPLAYS, type BreakdownFilter, type EventsNode, type TrendsQuery } from './query-schema.js';
-import { and, join, raw, sql, type Sql } from './sql.js';
+import { and, join, raw, sql, type Sql } from '../sql/sql.js';
 
 export const BREAKDOWN_NULL = '$$_posthog_breakdown_null_$$';
 export const BREAKDOWN_OTHER = '$$_posthog_breakdown_other_$$';

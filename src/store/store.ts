@@ -1,7 +1,7 @@
 // The narrow interface every storage backend implements. Only code under store/<backend>/ may
 // name a backend; the rest of the server speaks these types.
 
-import type { Dialect } from '../query/dialect.js';
+import type { Dialect } from '../sql/dialect.js';
 import type { EventRows } from './event-rows.js';
 
 export type Properties = Record<string, unknown>;

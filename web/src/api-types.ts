@@ -16,7 +16,7 @@ import type {
   serializePerson,
   serializePropertyDefinition,
   serializeWarning,
-} from '../../src/api/serialize.ts';
+} from '../../src/query/serialize.ts';
 
 export type ApiGroupType = ReturnType<typeof serializeGroupType>;
 export type ApiGroup = ReturnType<typeof serializeGroup>;

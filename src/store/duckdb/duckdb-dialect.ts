@@ -1,6 +1,6 @@
 // DuckDB's SQL for the query compiler's hooks.
-import type { Dialect, Interval, LogicalTable } from '../../query/dialect.js';
-import { join, raw, sql, type Sql } from '../../query/sql.js';
+import type { Dialect, Interval, LogicalTable } from '../../sql/dialect.js';
+import { join, raw, sql, type Sql } from '../../sql/sql.js';
 
 const TABLES: Record<LogicalTable, string> = {
   events: 'events',

@@ -2,7 +2,7 @@
 // events page and by the person and group pages.
 import { useEffect } from 'react';
 import { projectPath } from '../../api.ts';
-import type { serializeEventWithPerson } from '../../../../src/api/serialize.ts';
+import type { serializeEventWithPerson } from '../../../../src/query/serialize.ts';
 import type { ApiEvent, ApiGroupType } from '../../api-types.ts';
 import { Empty, ErrorState, Loading } from '../../components/states.tsx';
 import { groupTypeLabel, useProject } from '../../project-context.tsx';
