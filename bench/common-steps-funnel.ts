@@ -6,7 +6,7 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { TestServer } from '../test/support/server.js';
-import { funnelsQuerySchema, runFunnels } from '../src/query/funnels.js';
+import { funnelsQuerySchema, runFunnels } from '../src/query/funnels/funnels.js';
 import { openStore } from '../src/store/open-store.js';
 import { post } from './http-post.js';
 import { funnelByCompany } from './insight-queries.js';

@@ -3,10 +3,11 @@
 // engine, to show what the HTTP layer and result shaping add.
 import http from 'node:http';
 import type { TestServer } from '../test/support/server.js';
-import { runActors, actorsQuerySchema } from '../src/query/actors.js';
-import { funnelsQuerySchema, runFunnels } from '../src/query/funnels.js';
+import { runActors, actorsQuerySchema } from '../src/query/actors/actors.js';
+import { funnelsQuerySchema, runFunnels } from '../src/query/funnels/funnels.js';
 import { trendsQuerySchema } from '../src/query/query-schema.js';
-import { runTrends, type QueryContext } from '../src/query/trends.js';
+import { runTrends } from '../src/query/trends/trends.js';
+import { type QueryContext } from '../src/query/context.js';
 import { openStore } from '../src/store/open-store.js';
 import { progressBar } from './progress.js';
 import { datasetBatches, type DatasetOptions } from './query-dataset.js';

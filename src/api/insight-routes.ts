@@ -5,8 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
-import { funnelsQuerySchema } from '../query/funnels.js';
-import { trendsQuerySchema } from '../query/query-schema.js';
+import { insightQuerySchemas } from '../query/registry.js';
 import { walkQuery } from '../query/query-walk.js';
 import type { StoredDocument, Store } from '../store/store.js';
 import type { Auth } from './auth.js';
@@ -20,7 +19,7 @@ export interface InsightRoutesDeps {
 
 const MAX_NAME_LENGTH = 400;
 
-const insightQuerySchema = z.discriminatedUnion('kind', [trendsQuerySchema, funnelsQuerySchema], {
+const insightQuerySchema = z.discriminatedUnion('kind', insightQuerySchemas, {
   error: 'query.kind must be TrendsQuery or FunnelsQuery',
 });
 export type InsightQuery = z.infer<typeof insightQuerySchema>;

@@ -1,14 +1,12 @@
-// POST /api/projects/:id/query/: PostHog's query API, dispatching on the query's kind.
+// POST /api/projects/:id/query/: PostHog's query API, dispatching on the query's kind through
+// the registry (query/registry.ts).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
 import type { IngestQueue } from '../ingest/ingest-queue.js';
-import { actorsQuerySchema, runActors } from '../query/actors.js';
-import { eventsQuerySchema, runEventsQuery } from '../query/events-query.js';
-import { funnelsQuerySchema, runFunnels } from '../query/funnels.js';
-import { trendsQuerySchema } from '../query/query-schema.js';
 import { assertRegexPatternsValid } from '../query/regex-patterns.js';
-import { runTrends, type QueryContext } from '../query/trends.js';
+import { queryKind } from '../query/registry.js';
+import { type QueryContext } from '../query/context.js';
 import type { Store } from '../store/store.js';
 import type { Auth } from './auth.js';
 import { groupDisplayName } from '../query/serialize.js';
@@ -49,26 +47,11 @@ export function registerQueryRoutes(app: FastifyInstance, deps: QueryRoutesDeps)
       const projectId = await auth.projectIdFor(req, (req.params as { projectId: string }).projectId);
       const { query } = parseInput(bodySchema, req.body);
       const ctx = context(projectId);
-      const checked = async <T>(parsed: T): Promise<T> => {
-        await assertRegexPatternsValid(store, parsed);
-        return parsed;
-      };
-      switch (query.kind) {
-        case 'TrendsQuery': {
-          const trends = await checked(parseInput(trendsQuerySchema, query));
-          return { results: await runTrends(ctx, trends), is_cached: false, timezone: ctx.timeZone, last_refresh: ctx.now.toISOString() };
-        }
-        case 'FunnelsQuery': {
-          const funnels = await checked(parseInput(funnelsQuerySchema, query));
-          return { results: await runFunnels(ctx, funnels), is_cached: false, timezone: ctx.timeZone, last_refresh: ctx.now.toISOString() };
-        }
-        case 'ActorsQuery':
-          return runActors(ctx, await checked(parseInput(actorsQuerySchema, query)));
-        case 'EventsQuery':
-          return runEventsQuery(ctx, await checked(parseInput(eventsQuerySchema, query)));
-        default:
-          throw new HttpError('invalid_input', `Query kind "${query.kind}" is not supported.`, 'query.kind');
-      }
+      const kind = queryKind(query.kind);
+      if (!kind) throw new HttpError('invalid_input', `Query kind "${query.kind}" is not supported.`, 'query.kind');
+      const parsed = parseInput(kind.schema, query);
+      await assertRegexPatternsValid(store, parsed);
+      return kind.run(ctx, parsed);
     });
   }
 }

@@ -3,11 +3,11 @@
 import type { z } from 'zod';
 import type { FlagDefinitionInput } from '../../src/flags/flag-definition.ts';
 import type { FlagResult } from '../../src/flags/evaluate-flag.ts';
-import type { actorsQuerySchema } from '../../src/query/actors.ts';
-import type { eventsQuerySchema } from '../../src/query/events-query.ts';
-import type { FunnelStepResult, funnelsQuerySchema } from '../../src/query/funnels.ts';
+import type { actorsQuerySchema } from '../../src/query/actors/actors.ts';
+import type { eventsQuerySchema } from '../../src/query/events/events-query.ts';
+import type { FunnelStepResult, funnelsQuerySchema } from '../../src/query/funnels/funnels.ts';
 import type { PropertyFilter, PropertyOperator, trendsQuerySchema } from '../../src/query/query-schema.ts';
-import type { TrendsSeriesResult } from '../../src/query/trends.ts';
+import type { TrendsSeriesResult } from '../../src/query/trends/trends.ts';
 import type {
   serializeEvent,
   serializeGroup,

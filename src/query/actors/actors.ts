@@ -2,12 +2,12 @@
 // is an InsightActorsQuery over a TrendsQuery point (trends-actors.ts) or a FunnelsActorsQuery
 // over a funnel step (funnels.ts); both answer actor ids in order, serialized here (spec 4.5).
 import { z } from 'zod';
-import { serializeGroupActor, serializePerson } from './serialize.js';
-import { HttpError } from '../errors.js';
-import { funnelActors, funnelsQuerySchema } from './funnels.js';
-import { propertiesSchema, trendsQuerySchema } from './query-schema.js';
-import { trendActors, type ActorOrderKey } from './trends-actors.js';
-import type { QueryContext } from './trends.js';
+import { serializeGroupActor, serializePerson } from '../serialize.js';
+import { HttpError } from '../../errors.js';
+import { funnelActors, funnelsQuerySchema } from '../funnels/funnels.js';
+import { propertiesSchema, trendsQuerySchema } from '../query-schema.js';
+import { trendActors, type ActorOrderKey } from '../trends/trends-actors.js';
+import type { QueryContext } from '../context.js';
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;

@@ -24,11 +24,11 @@
 // strict ones read the next rows, unordered ones take the first event of each step inside a
 // window frame. Exclusions count their events between two times as the difference of two running
 // counts, less the attempt's own step events among them.
-import { EventScope } from './event-scope.js';
-import type { Dialect } from '../sql/dialect.js';
-import type { BreakdownFilter, EventsNode, Properties, PropertyFilter } from './query-schema.js';
-import { and, join, or, raw, sql, type Sql } from '../sql/sql.js';
-import { BREAKDOWN_NULL, BREAKDOWN_OTHER } from './trends.js';
+import { EventScope } from '../event-scope.js';
+import type { Dialect } from '../../sql/dialect.js';
+import type { BreakdownFilter, EventsNode, Properties, PropertyFilter } from '../query-schema.js';
+import { and, join, or, raw, sql, type Sql } from '../../sql/sql.js';
+import { BREAKDOWN_NULL, BREAKDOWN_OTHER } from '../context.js';
 
 export const MAX_STEPS = 20;
 export const MAX_EXCLUSIONS = 10;

@@ -2,7 +2,7 @@
 // engine in test/reference/funnel-sql.test.ts (against the plain-loop evaluator) and through the
 // HTTP API in test/insights-funnels.test.ts.
 import { describe, expect, it } from 'vitest';
-import { duckdbDialect } from '../store/duckdb/duckdb-dialect.js';
+import { duckdbDialect } from '../../store/duckdb/duckdb-dialect.js';
 import { compileFunnelActorPage, compileFunnelSteps, type FunnelSource } from './funnel-compiler.js';
 
 const source: FunnelSource = {

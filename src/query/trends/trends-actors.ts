@@ -1,12 +1,13 @@
 // The actors behind one point of a trend (InsightActorsQuery over a TrendsQuery): the distinct
 // persons or groups whose events the point counts, selected by the trend's own series source
 // (same scope, conditions, bucket and breakdown expressions), so the list cannot drift from the count.
-import { HttpError } from '../errors.js';
-import { addIntervals, bucketStarts, fromNaive, toNaive, truncate, type Naive } from './date-range.js';
-import type { Interval } from '../sql/dialect.js';
-import type { TrendsQuery } from './query-schema.js';
-import { and, join, raw, sql, type Sql } from '../sql/sql.js';
-import { activeWindows, BREAKDOWN_OTHER, keptBreakdowns, seriesRanges, seriesSource, type QueryContext, type SeriesPlan } from './trends.js';
+import { HttpError } from '../../errors.js';
+import { addIntervals, bucketStarts, fromNaive, toNaive, truncate, type Naive } from '../date-range.js';
+import type { Interval } from '../../sql/dialect.js';
+import type { TrendsQuery } from '../query-schema.js';
+import { and, join, raw, sql, type Sql } from '../../sql/sql.js';
+import { activeWindows, keptBreakdowns, seriesRanges, seriesSource, type SeriesPlan } from './trends.js';
+import { BREAKDOWN_OTHER, type QueryContext } from '../context.js';
 
 export interface TrendPoint {
   readonly source: TrendsQuery;

@@ -1,8 +1,8 @@
 // TrendsQuery: one SQL query per series (and per compared period), aggregated per time bucket
 // and breakdown value, shaped into PostHog's result list.
-import { HttpError } from '../errors.js';
-import type { Store } from '../store/store.js';
-import type { Interval } from '../sql/dialect.js';
+import { HttpError } from '../../errors.js';
+import type { Store } from '../../store/store.js';
+import type { Interval } from '../../sql/dialect.js';
 import {
   addIntervals,
   bucketStarts,
@@ -13,24 +13,13 @@ import {
   resolveDateRange,
   type Naive,
   type ResolvedRange,
-} from './date-range.js';
-import { EventScope } from './event-scope.js';
-import { TOTAL_VALUE_DISPLAYS, type BreakdownFilter, type EventsNode, type TrendsQuery } from './query-schema.js';
-import { and, join, raw, sql, type Sql } from '../sql/sql.js';
+} from '../date-range.js';
+import { BREAKDOWN_NULL, BREAKDOWN_OTHER, type QueryContext } from '../context.js';
+import { EventScope } from '../event-scope.js';
+import { TOTAL_VALUE_DISPLAYS, type BreakdownFilter, type EventsNode, type TrendsQuery } from '../query-schema.js';
+import { and, join, raw, sql, type Sql } from '../../sql/sql.js';
 
-export const BREAKDOWN_NULL = '$$_posthog_breakdown_null_$$';
-export const BREAKDOWN_OTHER = '$$_posthog_breakdown_other_$$';
 const DEFAULT_BREAKDOWN_LIMIT = 25;
-
-export interface QueryContext {
-  readonly store: Store;
-  readonly projectId: number;
-  readonly timeZone: string;
-  readonly maxGroupTypes: number;
-  readonly now: Date;
-  /** Display name of a group (its `name`, else its key), for group-key breakdowns. */
-  readonly groupNames: (groupTypeIndex: number, keys: string[]) => Promise<Map<string, string>>;
-}
 
 export interface SeriesPlan {
   readonly node: EventsNode;

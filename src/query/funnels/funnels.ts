@@ -2,8 +2,8 @@
 // aggregates the counts and conversion times per step (and per breakdown bucket) in the engine;
 // here they are shaped into PostHog's step list.
 import { z } from 'zod';
-import { HttpError } from '../errors.js';
-import { fromNaive, resolveDateRange } from './date-range.js';
+import { HttpError } from '../../errors.js';
+import { fromNaive, resolveDateRange } from '../date-range.js';
 import {
   compileFunnelActorPage,
   compileFunnelSteps,
@@ -15,9 +15,9 @@ import {
   type FunnelOrder,
   type FunnelSource,
 } from './funnel-compiler.js';
-import { breakdownFilterSchema, dateRangeSchema, eventsNodeSchema, propertiesSchema, propertyFilterSchema } from './query-schema.js';
-import { sql } from '../sql/sql.js';
-import { type QueryContext } from './trends.js';
+import { breakdownFilterSchema, dateRangeSchema, eventsNodeSchema, propertiesSchema, propertyFilterSchema } from '../query-schema.js';
+import { sql } from '../../sql/sql.js';
+import { type QueryContext } from '../context.js';
 
 export const FUNNEL_ORDER_TYPES = ['ordered', 'strict', 'unordered'] as const;
 export const FUNNEL_WINDOW_UNITS = ['second', 'minute', 'hour', 'day', 'week', 'month'] as const;

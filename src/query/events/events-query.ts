@@ -3,13 +3,13 @@
 // are accepted, never raw HogQL; a group's events are those with the filter
 // {key: '$group_N', value: <group key>, type: 'event'} (EventScope maps the key to its column).
 import { z } from 'zod';
-import { serializeEvent } from './serialize.js';
-import { HttpError } from '../errors.js';
-import { fromNaive } from './date-range.js';
-import { EventScope } from './event-scope.js';
-import { propertiesSchema } from './query-schema.js';
-import { and, join, raw, sql } from '../sql/sql.js';
-import type { QueryContext } from './trends.js';
+import { serializeEvent } from '../serialize.js';
+import { HttpError } from '../../errors.js';
+import { fromNaive } from '../date-range.js';
+import { EventScope } from '../event-scope.js';
+import { propertiesSchema } from '../query-schema.js';
+import { and, join, raw, sql } from '../../sql/sql.js';
+import type { QueryContext } from '../context.js';
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
