@@ -19,12 +19,12 @@ async function main(): Promise<void> {
   }
 
   const store = await openStore({ dataDir: config.dataDir, engineMemoryBytes: config.memory.engine });
-  const { app, queue, users } = await buildServer(config, store);
+  const { app, queue, projects, users } = await buildServer(config, store);
 
   if ((await store.listProjects()).length === 0) {
     const token = config.projectToken ?? generateSecret('phc');
     const personalKey = config.personalApiKey ?? generateSecret('phx');
-    const project = await createProject(store, queue, 'Default project', token, personalKey);
+    const project = await createProject(store, queue, projects, 'Default project', token, personalKey);
     if (!config.projectToken || !config.personalApiKey) {
       // Printed once: only a hash of the personal key is kept.
       console.log(

@@ -20,6 +20,7 @@ import { DecoderPool } from './ingest/decoder-pool.js';
 import { IngestQueue } from './ingest/ingest-queue.js';
 import type { Store } from './store/store.js';
 import { registerWebApp } from './web/serve-app.js';
+import { ProjectDirectory } from './projects.js';
 
 /** Paths the SDKs call from browsers: capture, flags, remote config (PostHog's public endpoints). */
 const SDK_PATH = /^\/(?:e|i\/v0\/e|capture|track|engage|batch|flags|decide|array\/[^/]+\/config(?:\.js)?)\/?(?:[?#]|$)/;
@@ -29,6 +30,7 @@ export const isSdkPath = (url: string): boolean => SDK_PATH.test(url);
 export interface Server {
   readonly app: FastifyInstance;
   readonly queue: IngestQueue;
+  readonly projects: ProjectDirectory;
   readonly auth: Auth;
   readonly users: Users;
 }
@@ -78,7 +80,8 @@ export async function buildServer(config: Config, store: Store): Promise<Server>
   const decoder = new DecoderPool();
   app.addHook('onClose', () => decoder.close());
   const users = new Users(store);
-  const auth = new Auth(store, { users, projectIds: () => queue.projectIds() });
+  const projects = await ProjectDirectory.load(store);
+  const auth = new Auth(store, { users, projectIds: () => projects.ids() });
   await app.register(fastifyCookie);
 
   // CORS. The SDK endpoints are permissive, as PostHog's: browsers on any site send events and
@@ -127,8 +130,8 @@ export async function buildServer(config: Config, store: Store): Promise<Server>
   });
 
   app.get('/_health', async () => ({ status: 'ok' }));
-  await registerCaptureRoutes(app, { queue, decoder, auth, eventBodyLimit: config.eventBodyLimit, batchBodyLimit: config.batchBodyLimit });
-  const deps = { store, queue, auth, maxGroupTypes: config.maxGroupTypes };
+  await registerCaptureRoutes(app, { queue, projects, decoder, auth, eventBodyLimit: config.eventBodyLimit, batchBodyLimit: config.batchBodyLimit });
+  const deps = { store, queue, projects, auth, maxGroupTypes: config.maxGroupTypes };
   registerSessionRoutes(app, { ...deps, users });
   registerGroupRoutes(app, deps);
   registerProjectRoutes(app, deps);
@@ -138,6 +141,6 @@ export async function buildServer(config: Config, store: Store): Promise<Server>
   registerFlagRoutes(app, { flags, auth, queue, maxGroupTypes: config.maxGroupTypes });
   const flagThread = new FlagThread(flags);
   app.addHook('onClose', () => flagThread.close());
-  await registerFlagEndpoints(app, { flags, flagThread, queue, auth, bodyLimit: config.eventBodyLimit });
-  return { app, queue, auth, users };
+  await registerFlagEndpoints(app, { flags, flagThread, queue, projects, auth, bodyLimit: config.eventBodyLimit });
+  return { app, queue, projects, auth, users };
 }

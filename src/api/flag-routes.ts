@@ -141,7 +141,7 @@ export function registerFlagRoutes(app: FastifyInstance, deps: FlagRoutesDeps): 
       const id = flagId(req);
       const body = parseInput(evaluateBody, req.body);
       const flag = await existing(projectId, id);
-      const state = queue.project(projectId);
+      const state = queue.projectState(projectId);
       if (!state) throw new HttpError('not_found', 'Project not found.');
       const context = await flagEvaluationContext(queue.actors, state, { distinctId: body.distinct_id ?? '', groups: body.groups ?? {} });
       const [result] = (await flags.compiled(projectId)).evaluate(context, new Set([flag.key]));
@@ -155,7 +155,7 @@ export function registerFlagRoutes(app: FastifyInstance, deps: FlagRoutesDeps): 
       const projectId = await project(req);
       const body = parseInput(evaluateDraftBody, req.body);
       const filters = parseFlagFilters(body.filters);
-      const state = queue.project(projectId);
+      const state = queue.projectState(projectId);
       if (!state) throw new HttpError('not_found', 'Project not found.');
       const draft: FlagDefinition = {
         id: 0,

@@ -55,13 +55,13 @@ export function registerGroupRoutes(app: FastifyInstance, deps: GroupRoutesDeps)
   const project = (req: FastifyRequest) => auth.projectIdFor(req, (req.params as { projectId: string }).projectId);
 
   const requireGroupType = (projectId: number, index: number) => {
-    const type = queue.project(projectId)?.groupTypesByIndex.get(index);
+    const type = queue.projectState(projectId)?.groupTypesByIndex.get(index);
     if (!type) throw new HttpError('not_found', `Group type ${index} does not exist in this project.`);
     return type;
   };
 
   const listTypes = (projectId: number) =>
-    [...(queue.project(projectId)?.groupTypesByIndex.values() ?? [])]
+    [...(queue.projectState(projectId)?.groupTypesByIndex.values() ?? [])]
       .sort((a, b) => a.groupTypeIndex - b.groupTypeIndex)
       .map(serializeGroupType);
 
@@ -87,7 +87,7 @@ export function registerGroupRoutes(app: FastifyInstance, deps: GroupRoutesDeps)
           const singular = u.name_singular === undefined ? current.nameSingular : u.name_singular || null;
           const plural = u.name_plural === undefined ? current.namePlural : u.name_plural || null;
           await store.renameGroupType(projectId, u.group_type_index, singular, plural);
-          queue.project(projectId)?.renameGroupType(u.group_type_index, singular, plural);
+          queue.projectState(projectId)?.renameGroupType(u.group_type_index, singular, plural);
         }
       });
       return listTypes(projectId);
@@ -99,7 +99,7 @@ export function registerGroupRoutes(app: FastifyInstance, deps: GroupRoutesDeps)
       requireGroupType(projectId, index);
       await queue.exclusive(async () => {
         await store.deleteGroupType(projectId, index);
-        queue.project(projectId)?.removeGroupType(index);
+        queue.projectState(projectId)?.removeGroupType(index);
       });
       return reply.code(204).send();
     });

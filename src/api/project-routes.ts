@@ -8,10 +8,12 @@ import type { Auth } from './auth.js';
 import { generateSecret, newPersonalApiKey } from './secrets.js';
 import { serializeEventWithPerson, serializePerson, serializePropertyDefinition, serializeWarning } from '../query/serialize.js';
 import { parseInput, projectPrefixes } from './validate.js';
+import type { ProjectDirectory } from '../projects.js';
 
 export interface ProjectRoutesDeps {
   readonly store: Store;
   readonly queue: IngestQueue;
+  readonly projects: ProjectDirectory;
   readonly auth: Auth;
   readonly maxGroupTypes: number;
 }
@@ -32,12 +34,20 @@ function serializeProject(p: Project) {
 }
 
 /** Creates a project with its public token and a personal API key bound to it. */
-export async function createProject(store: Store, queue: IngestQueue, name: string, token: string, personalKey: string): Promise<Project> {
+export async function createProject(
+  store: Store,
+  queue: IngestQueue,
+  projects: ProjectDirectory,
+  name: string,
+  token: string,
+  personalKey: string,
+): Promise<Project> {
   return queue.exclusive(async () => {
     const project: Project = { id: await store.nextProjectId(), name, apiToken: token, timezone: 'UTC', createdAt: new Date() };
     await store.createProject(project);
     await store.createPersonalApiKey(newPersonalApiKey(project.id, personalKey, `${name} key`));
     queue.addProject(project);
+    projects.put(project);
     return project;
   });
 }
@@ -72,12 +82,12 @@ const PROPERTY_VALUES_LIMIT = 20;
 const propertyValuesQuery = z.object({ key: z.string({ error: 'is required' }).min(1, { error: 'is required' }), value: z.string().optional() });
 
 export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRoutesDeps): void {
-  const { store, queue, auth, maxGroupTypes } = deps;
+  const { store, queue, projects, auth, maxGroupTypes } = deps;
   const project = (req: FastifyRequest) => auth.projectIdFor(req, (req.params as { projectId: string }).projectId);
   const projectRecord = (projectId: number) => {
-    const state = queue.project(projectId);
-    if (!state) throw new HttpError('not_found', 'Project not found.');
-    return state.project;
+    const record = projects.get(projectId);
+    if (!record) throw new HttpError('not_found', 'Project not found.');
+    return record;
   };
 
   const createBody = z.object({ name: z.string().trim().min(1, { error: 'must not be empty' }).max(200) });
@@ -85,7 +95,7 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRoutesD
     await auth.principal(req);
     const { name } = parseInput(createBody, req.body);
     const personalApiKey = generateSecret('phx');
-    const created = await createProject(store, queue, name, generateSecret('phc'), personalApiKey);
+    const created = await createProject(store, queue, projects, name, generateSecret('phc'), personalApiKey);
     // The key is shown once; only its hash is stored.
     return reply.code(201).send({ ...serializeProject(created), personal_api_key: personalApiKey });
   });
@@ -112,7 +122,7 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRoutesD
       const updated = await queue.exclusive(async () => {
         await store.updateProject(projectId, changes);
         const next = { ...projectRecord(projectId), ...changes };
-        queue.updateProject(next);
+        projects.put(next);
         return next;
       });
       return serializeProject(updated);

@@ -3,7 +3,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
-import type { IngestQueue } from '../ingest/ingest-queue.js';
 import { assertRegexPatternsValid } from '../query/regex-patterns.js';
 import { queryKind } from '../query/registry.js';
 import { type QueryContext } from '../query/context.js';
@@ -11,10 +10,11 @@ import type { Store } from '../store/store.js';
 import type { Auth } from './auth.js';
 import { groupDisplayName } from '../query/serialize.js';
 import { parseInput, projectPrefixes } from './validate.js';
+import type { ProjectDirectory } from '../projects.js';
 
 export interface QueryRoutesDeps {
   readonly store: Store;
-  readonly queue: IngestQueue;
+  readonly projects: ProjectDirectory;
   readonly auth: Auth;
   readonly maxGroupTypes: number;
 }
@@ -24,10 +24,10 @@ const bodySchema = z.object({
 });
 
 export function registerQueryRoutes(app: FastifyInstance, deps: QueryRoutesDeps): void {
-  const { store, queue, auth, maxGroupTypes } = deps;
+  const { store, projects, auth, maxGroupTypes } = deps;
 
   const context = (projectId: number): QueryContext => {
-    const project = queue.project(projectId)?.project;
+    const project = projects.get(projectId);
     if (!project) throw new HttpError('not_found', 'Project not found.');
     return {
       store,

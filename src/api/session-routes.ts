@@ -3,16 +3,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
-import type { IngestQueue } from '../ingest/ingest-queue.js';
 import type { PersonalApiKey, Store } from '../store/store.js';
 import type { Auth } from './auth.js';
 import { generateSecret, newPersonalApiKey } from './secrets.js';
 import { SESSION_COOKIE, SESSION_SECONDS, type Users } from './users.js';
 import { parseInput } from './validate.js';
+import type { ProjectDirectory } from '../projects.js';
 
 export interface SessionRoutesDeps {
   readonly store: Store;
-  readonly queue: IngestQueue;
+  readonly projects: ProjectDirectory;
   readonly auth: Auth;
   readonly users: Users;
 }
@@ -29,7 +29,7 @@ export function serializeKey(k: PersonalApiKey) {
 }
 
 export function registerSessionRoutes(app: FastifyInstance, deps: SessionRoutesDeps): void {
-  const { store, queue, auth, users } = deps;
+  const { store, projects, auth, users } = deps;
   const cookieOptions = (req: FastifyRequest) => ({ path: '/', httpOnly: true, sameSite: 'lax' as const, secure: req.protocol === 'https' });
 
   app.post('/api/login', async (req, reply) => {
@@ -50,11 +50,11 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRoutesD
 
   app.get('/api/users/@me', async (req) => {
     const principal = await auth.principal(req);
-    const projects = auth.projectIdsOf(principal).flatMap((id) => {
-      const project = queue.project(id)?.project;
+    const reachable = auth.projectIdsOf(principal).flatMap((id) => {
+      const project = projects.get(id);
       return project ? [{ id: project.id, name: project.name, api_token: project.apiToken, timezone: project.timezone }] : [];
     });
-    return { email: principal.kind === 'session' ? principal.user.email : null, authenticated_with: principal.kind === 'session' ? 'session' : 'personal_api_key', projects };
+    return { email: principal.kind === 'session' ? principal.user.email : null, authenticated_with: principal.kind === 'session' ? 'session' : 'personal_api_key', projects: reachable };
   });
 
   const prefix = '/api/projects/:projectId/personal_api_keys';

@@ -11,11 +11,13 @@ import { flagAnswerShape, remoteConfig } from './flag-answer.js';
 import type { FlagRegistry } from './flag-registry.js';
 import type { FlagThread } from './flag-thread.js';
 import { flagEvaluationContext } from './flag-request-context.js';
+import type { ProjectDirectory } from '../projects.js';
 
 export interface FlagEndpointsDeps {
   readonly flags: FlagRegistry;
   readonly flagThread: FlagThread;
   readonly queue: IngestQueue;
+  readonly projects: ProjectDirectory;
   /** Checks a personal API key (the private API's `Auth` does; flags sit below the API and name only this). */
   readonly auth: { authenticate(req: FastifyRequest): Promise<PersonalApiKey> };
   readonly bodyLimit: number;
@@ -36,7 +38,8 @@ function parseFlagsRequest(body: unknown, deps: FlagEndpointsDeps): FlagsRequest
   if (!isPlainObject(body)) throw new HttpError('malformed_body', 'The request body must be a JSON object.');
   const token = body.token ?? body.$token ?? body.api_key;
   if (typeof token !== 'string' || token === '') throw new HttpError('invalid_token', 'No project token: send it as "token" in the body.');
-  const state = deps.queue.projectByToken(token);
+  const project = deps.projects.byToken(token);
+  const state = project && deps.queue.projectState(project.id);
   if (!state) throw new HttpError('invalid_token', 'Unknown project token.');
   const rawId = body.distinct_id ?? body.$distinct_id;
   if (rawId === undefined || rawId === null || rawId === '') throw new HttpError('invalid_input', 'distinct_id is required.', 'distinct_id');
@@ -75,7 +78,7 @@ export async function registerFlagEndpoints(app: FastifyInstance, deps: FlagEndp
       });
       const request = parseFlagsRequest(body, deps);
       const answer = await deps.flagThread.answer({
-        projectId: request.state.project.id,
+        projectId: request.state.projectId,
         context: await flagEvaluationContext(deps.queue.actors, request.state, request),
         flagKeys: request.flagKeys,
         shape: flagAnswerShape(endpoint, Number(typeof query.v === 'string' ? query.v : '0') || 0),
@@ -94,9 +97,9 @@ export async function registerFlagEndpoints(app: FastifyInstance, deps: FlagEndp
   // posthog-js loads its remote config first; a small JSON object is enough.
   const config = async (req: FastifyRequest) => {
     const { token } = req.params as { token: string };
-    const state = deps.queue.projectByToken(token);
-    if (!state) throw new HttpError('invalid_token', 'Unknown project token.');
-    return { token, ...remoteConfig((await deps.flags.list(state.project.id)).length > 0) };
+    const project = deps.projects.byToken(token);
+    if (!project) throw new HttpError('invalid_token', 'Unknown project token.');
+    return { token, ...remoteConfig((await deps.flags.list(project.id)).length > 0) };
   };
   app.get('/array/:token/config', config);
   app.get('/array/:token/config.js', async (req, reply) => {
@@ -108,14 +111,15 @@ export async function registerFlagEndpoints(app: FastifyInstance, deps: FlagEndp
   const definitions = async (req: FastifyRequest, reply: FastifyReply) => {
     const key = await deps.auth.authenticate(req);
     const query = req.query as Record<string, unknown>;
-    const state = typeof query.token === 'string' ? deps.queue.projectByToken(query.token) : deps.queue.project(key.projectId);
-    if (!state || state.project.id !== key.projectId) throw new HttpError('permission_denied', "This personal API key does not belong to that project's token.");
+    const projectId = typeof query.token === 'string' ? deps.projects.byToken(query.token)?.id : key.projectId;
+    const state = projectId === undefined ? undefined : deps.queue.projectState(projectId);
+    if (!state || state.projectId !== key.projectId) throw new HttpError('permission_denied', "This personal API key does not belong to that project's token.");
     // Index keys become strings in JSON, as posthog-node expects ("0": "company").
     const mapping = state.groupTypeNamesByIndex();
-    const etag = `"${await deps.flags.revision(state.project.id)}-${Object.entries(mapping).flat().join('.')}"`;
+    const etag = `"${await deps.flags.revision(state.projectId)}-${Object.entries(mapping).flat().join('.')}"`;
     reply.header('ETag', etag);
     if (req.headers['if-none-match'] === etag) return reply.code(304).send();
-    return { flags: await deps.flags.definitions(state.project.id), group_type_mapping: mapping, cohorts: {} };
+    return { flags: await deps.flags.definitions(state.projectId), group_type_mapping: mapping, cohorts: {} };
   };
   app.get('/flags/definitions', definitions);
   app.get('/api/feature_flag/local_evaluation', definitions);

@@ -21,7 +21,7 @@ export interface FlagRequestSubject {
  * coalesced read, never waiting on an ingestion batch); a cache hit awaits nothing but itself.
  */
 export async function flagEvaluationContext(actors: Actors, state: ProjectState, subject: FlagRequestSubject, now = new Date()): Promise<EvaluationContext> {
-  const projectId = state.project.id;
+  const projectId = state.projectId;
   const groups = Object.entries(subject.groups);
   const [person, ...stored] = await Promise.all([
     actors.personProperties(projectId, subject.distinctId),

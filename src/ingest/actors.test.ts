@@ -143,7 +143,7 @@ describe('persons and groups beyond the cache', () => {
     await queue.drain();
     const watched = observed(store);
     const reader = await IngestQueue.open(watched.store, { ...queueOptions(), actorCacheBytes: 1 }, silentLog);
-    const state = reader.project(1)!;
+    const state = reader.projectState(1)!;
     const contexts = await Promise.all(
       Array.from({ length: 20 }, (_, i) => flagEvaluationContext(reader.actors, state, { distinctId: `u${i}`, groups: { company: 'acme' } })),
     );
@@ -162,7 +162,7 @@ describe('persons and groups beyond the cache', () => {
     await seed.drain();
     const watched = observed(store);
     const queue = await IngestQueue.open(watched.store, queueOptions(), silentLog);
-    const ask = async () => (await flagEvaluationContext(queue.actors, queue.project(1)!, { distinctId: 'u', groups: { company: 'ghost' } })).groupProperties.company;
+    const ask = async () => (await flagEvaluationContext(queue.actors, queue.projectState(1)!, { distinctId: 'u', groups: { company: 'ghost' } })).groupProperties.company;
     expect(await ask()).toEqual({ $group_key: 'ghost' });
     expect(await ask()).toEqual({ $group_key: 'ghost' });
     expect(watched.calls.groups).toBe(1);
@@ -179,7 +179,7 @@ describe('persons and groups beyond the cache', () => {
     const watched = observed(store);
     const queue = await IngestQueue.open(watched.store, queueOptions(), silentLog);
     const release = watched.hold();
-    const reading = flagEvaluationContext(queue.actors, queue.project(1)!, { distinctId: 'u1', groups: {} });
+    const reading = flagEvaluationContext(queue.actors, queue.projectState(1)!, { distinctId: 'u1', groups: {} });
     await new Promise((resolve) => setImmediate(resolve));
     // A batch commits while the read waits: what the read returns may already be stale.
     await queue.submit(1, captured([wireEvent('x', 'other')], [], []));
@@ -187,7 +187,7 @@ describe('persons and groups beyond the cache', () => {
     release();
     expect((await reading).personProperties.v).toBe(1);
     expect(queue.actors.cache.peekPerson(1, 'u1')).toBeUndefined();
-    await flagEvaluationContext(queue.actors, queue.project(1)!, { distinctId: 'u1', groups: {} });
+    await flagEvaluationContext(queue.actors, queue.projectState(1)!, { distinctId: 'u1', groups: {} });
     expect(queue.actors.cache.peekPerson(1, 'u1')?.properties).toEqual({ v: 1 });
   });
 
@@ -228,7 +228,7 @@ describe('persons and groups beyond the cache', () => {
       if (i % 7 === 0 && i < 7_000) expect(p.properties.touched).toBe(true);
       if (merged) expect(p.distinctIds).toEqual([`user-${i + 30_000}`, `user-${i}`].sort());
     }
-    const state = queue.project(1)!;
+    const state = queue.projectState(1)!;
     for (const i of [0, 7, 10_001, 25_000, 40_001, 49_999]) {
       const context = await flagEvaluationContext(queue.actors, state, { distinctId: `user-${i}`, groups: {} });
       expect(context.personProperties).toEqual({ ...byDistinctId.get(`user-${i}`)!.properties, distinct_id: `user-${i}` });

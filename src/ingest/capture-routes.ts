@@ -5,12 +5,14 @@ import { HttpError } from '../errors.js';
 import type { DecoderPool } from './decoder-pool.js';
 import { firstHeader, useRawBodies, type RawBodyRouteConfig } from '../http/raw-body.js';
 import type { IngestQueue } from './ingest-queue.js';
+import type { ProjectDirectory } from '../projects.js';
 
 const EVENT_PATHS = ['/e', '/i/v0/e', '/capture', '/track', '/engage'];
 const BATCH_PATHS = ['/batch'];
 
 export interface CaptureDeps {
   readonly queue: IngestQueue;
+  readonly projects: ProjectDirectory;
   readonly decoder: DecoderPool;
   /** Tells a personal API key sent by mistake from an unknown token (the private API's `Auth` does). */
   readonly auth: { isPersonalApiKey(token: string): Promise<boolean> };
@@ -44,8 +46,8 @@ async function resolveToken(envelopeToken: string | undefined, eventTokens: stri
   if (token === undefined) {
     throw new HttpError('invalid_token', 'No project token: send it as "api_key" in the body or "token" in each event.');
   }
-  const project = deps.queue.projectByToken(token);
-  if (project) return project.project.id;
+  const project = deps.projects.byToken(token);
+  if (project) return project.id;
   if (await deps.auth.isPersonalApiKey(token)) {
     throw new HttpError('invalid_token', 'A personal API key cannot be used to send events; use the project token (phc_...).');
   }

@@ -33,7 +33,7 @@ export function resolveGroupTypeIndex(state: ProjectState, groupType: string, at
   for (let index = 0; index < ctx.maxGroupTypes; index++) {
     if (state.groupTypesByIndex.has(index)) continue;
     const type: GroupType = {
-      projectId: state.project.id,
+      projectId: state.projectId,
       groupTypeIndex: index,
       groupType,
       nameSingular: null,
@@ -49,13 +49,13 @@ export function resolveGroupTypeIndex(state: ProjectState, groupType: string, at
 
 function warnLimit(state: ProjectState, groupType: string, groupKey: string, at: Date, ctx: GroupContext): void {
   ctx.commit.warn(
-    state.project.id,
+    state.projectId,
     WARNING_GROUP_TYPE_LIMIT,
     `${groupType}\u0000${groupKey}`,
     { group_type: groupType, group_key: groupKey, max_group_types: ctx.maxGroupTypes },
     at,
   );
-  ctx.onLimitExceeded(state.project.id, groupType);
+  ctx.onLimitExceeded(state.projectId, groupType);
 }
 
 /** Maps `$groups` on an event to one key per slot ('' where absent). */
@@ -69,7 +69,7 @@ export function resolveEventGroups(state: ProjectState, event: IngestEvent, at: 
     const groupKey = normalizeGroupKey(rawKey);
     if (groupKey === undefined) {
       if (rawKey !== null && rawKey !== undefined && rawKey !== '') {
-        ctx.commit.warn(state.project.id, WARNING_INVALID_GROUP_KEY, groupType, { group_type: groupType, value_type: typeof rawKey }, at);
+        ctx.commit.warn(state.projectId, WARNING_INVALID_GROUP_KEY, groupType, { group_type: groupType, value_type: typeof rawKey }, at);
       }
       continue;
     }
@@ -95,7 +95,7 @@ export function applyGroupIdentify(
   if (typeof groupType !== 'string' || groupType === '' || groupKey === undefined) return undefined;
   const groupSet = identify.set ?? {};
   if (!isPlainObject(groupSet)) {
-    ctx.commit.warn(state.project.id, WARNING_INVALID_GROUP_SET, `${groupType}\u0000${groupKey}`, { group_type: groupType, group_key: groupKey }, at);
+    ctx.commit.warn(state.projectId, WARNING_INVALID_GROUP_SET, `${groupType}\u0000${groupKey}`, { group_type: groupType, group_key: groupKey }, at);
     return undefined;
   }
   const index = resolveGroupTypeIndex(state, groupType, at, ctx);
@@ -107,7 +107,7 @@ export function applyGroupIdentify(
   let next: Group;
   if (!existing) {
     next = {
-      projectId: state.project.id,
+      projectId: state.projectId,
       groupTypeIndex: index,
       groupKey,
       properties: { ...groupSet },

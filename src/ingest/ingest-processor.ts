@@ -42,5 +42,5 @@ export function ingestEvent(state: ProjectState, event: IngestEvent, ctx: GroupC
     if (event.setOnce) recordPropertyDefinitions(state, 'person', -1, event.setOnce, now, commit);
   }
 
-  commit.addEvent(state.project.id, personId, groupKeys, now.getTime());
+  commit.addEvent(state.projectId, personId, groupKeys, now.getTime());
 }

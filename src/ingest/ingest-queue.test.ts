@@ -95,7 +95,7 @@ describe('ingest queue', () => {
     // The first commit hangs; later submissions are still acknowledged and applied in memory.
     for (let i = 0; i < 5; i++) await queue.submit(1, captured([wireEvent('x', `later-${i}`)], [], []));
     expect(slow.started).toBe(1);
-    expect(queue.project(1)!.personOf('later-4')).toBeDefined();
+    expect(queue.projectState(1)!.personOf('later-4')).toBeDefined();
     let readDone = false;
     const read = queue.awaitCommitted(60_000).then(() => (readDone = true));
     await new Promise((r) => setTimeout(r, 50));
@@ -148,7 +148,7 @@ describe('ingest queue', () => {
     await expect(queue.submit(1, captured([wireEvent('x', 'after')]))).rejects.toMatchObject({ status: 503 });
     await queue.awaitCommitted(1_000);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(queue.project(1)!.personOf('lost')).toBeUndefined();
+    expect(queue.projectState(1)!.personOf('lost')).toBeUndefined();
     expect((await store.lookupPersons(1, ['kept']))[0].properties).toEqual({ plan: 'pro' });
     expect((await store.listEvents({ projectId: 1, limit: 10 })).map((e) => e.distinctId)).toEqual(['kept']);
     await log.handle.close();

@@ -152,23 +152,9 @@ export class IngestQueue {
     return queue;
   }
 
-  projectByToken(token: string): ProjectState | undefined {
-    return this.state.projectByToken(token);
-  }
-
-  project(projectId: number): ProjectState | undefined {
+  /** What ingestion holds for a project (group types, persons, definitions); its settings are ProjectDirectory's. */
+  projectState(projectId: number): ProjectState | undefined {
     return this.state.project(projectId);
-  }
-
-  /** Every project's id, lowest first. */
-  projectIds(): number[] {
-    return this.state.projectIds();
-  }
-
-  /** Replaces a project's settings (name, time zone) in memory. Call inside exclusive(). */
-  updateProject(project: Project): void {
-    const state = this.state.project(project.id);
-    if (state) state.project = project;
   }
 
   /** Makes a newly stored project known to ingestion. Call inside exclusive(). */

@@ -25,7 +25,7 @@ export function personlessPersonId(projectId: number, distinctId: string): strin
 
 function createPerson(state: ProjectState, distinctIds: string[], at: Date, commit: CommitBuilder, identified: boolean): MutablePerson {
   const person: MutablePerson = {
-    projectId: state.project.id,
+    projectId: state.projectId,
     id: randomUUID(),
     properties: {},
     isIdentified: identified,
@@ -134,5 +134,5 @@ export function processPerson(state: ProjectState, event: IngestEvent, at: Date,
 
 /** The person an event belongs to when it must not create or change one. */
 export function personIdWithoutProcessing(state: ProjectState, distinctId: string): string {
-  return state.personOf(distinctId)?.id ?? personlessPersonId(state.project.id, distinctId);
+  return state.personOf(distinctId)?.id ?? personlessPersonId(state.projectId, distinctId);
 }

@@ -19,7 +19,6 @@ export interface MutablePerson {
 export const groupId = (groupTypeIndex: number, groupKey: string): string => `${groupTypeIndex}\u0000${groupKey}`;
 
 export class ProjectState {
-  /** Replaced whole when the project's name or time zone changes. */
   readonly groupTypesByName = new Map<string, GroupType>();
   readonly groupTypesByIndex = new Map<number, GroupType>();
   /** Known property names per definition kind ("event", "person", "group:<index>"). */
@@ -31,7 +30,8 @@ export class ProjectState {
    * Persons and groups must be in the cache before a batch is applied: see Actors.prefetch.
    */
   constructor(
-    public project: Project,
+    /** The project's settings (name, time zone, token) are ProjectDirectory's (projects.ts). */
+    readonly projectId: number,
     readonly cache: ActorCache,
     private readonly knownDistinctIds: MembershipFilter,
   ) {}
@@ -58,7 +58,7 @@ export class ProjectState {
     this.groupTypeNames = undefined;
     this.groupTypesByIndex.delete(groupTypeIndex);
     this.groupTypesByName.delete(type.groupType);
-    this.cache.removeGroupsOfType(this.project.id, groupTypeIndex);
+    this.cache.removeGroupsOfType(this.projectId, groupTypeIndex);
     this.definitions.delete(`group:${groupTypeIndex}`);
   }
 
@@ -81,14 +81,14 @@ export class ProjectState {
   /** A new person, with its first distinct ids. */
   addPerson(person: MutablePerson): void {
     this.cache.addPerson(person);
-    for (const distinctId of person.distinctIds) this.knownDistinctIds.add(this.project.id, distinctId);
+    for (const distinctId of person.distinctIds) this.knownDistinctIds.add(this.projectId, distinctId);
   }
 
   /** Gives a distinct id to a person (taking it from any other). */
   assignDistinctId(person: MutablePerson, distinctId: string): void {
     person.distinctIds.add(distinctId);
     this.cache.indexDistinctId(person, distinctId);
-    this.knownDistinctIds.add(this.project.id, distinctId);
+    this.knownDistinctIds.add(this.projectId, distinctId);
   }
 
   /** Forgets a person merged into another (after its distinct ids moved). */
@@ -97,11 +97,11 @@ export class ProjectState {
   }
 
   personOf(distinctId: string): MutablePerson | undefined {
-    return this.cache.person(this.project.id, distinctId);
+    return this.cache.person(this.projectId, distinctId);
   }
 
   group(groupTypeIndex: number, groupKey: string): Group | undefined {
-    return this.cache.group(this.project.id, groupTypeIndex, groupKey);
+    return this.cache.group(this.projectId, groupTypeIndex, groupKey);
   }
 
   putGroup(group: Group): void {
@@ -111,7 +111,6 @@ export class ProjectState {
 
 export class IngestStateIndex {
   private readonly byId = new Map<number, ProjectState>();
-  private readonly byToken = new Map<string, ProjectState>();
 
   private constructor(
     private readonly cache: ActorCache,
@@ -133,9 +132,8 @@ export class IngestStateIndex {
   }
 
   addProject(project: Project): ProjectState {
-    const state = new ProjectState(project, this.cache, this.knownDistinctIds);
+    const state = new ProjectState(project.id, this.cache, this.knownDistinctIds);
     this.byId.set(project.id, state);
-    this.byToken.set(project.apiToken, state);
     return state;
   }
 
@@ -143,12 +141,4 @@ export class IngestStateIndex {
     return this.byId.get(projectId);
   }
 
-  projectByToken(token: string): ProjectState | undefined {
-    return this.byToken.get(token);
-  }
-
-  /** Every project's id, lowest first. */
-  projectIds(): number[] {
-    return [...this.byId.keys()].sort((a, b) => a - b);
-  }
 }

@@ -41,7 +41,7 @@ export function recordPropertyDefinitions(
     const propertyType = detectPropertyType(properties[name]);
     if (propertyType === null) continue;
     known.add(name);
-    commit.addPropertyDefinition({ projectId: state.project.id, type, groupTypeIndex, name, propertyType, createdAt: at });
+    commit.addPropertyDefinition({ projectId: state.projectId, type, groupTypeIndex, name, propertyType, createdAt: at });
   }
 }
 
@@ -56,6 +56,6 @@ export function recordEventPropertyTypes(
   for (const [name, propertyType] of types) {
     if (known.has(name)) continue;
     known.add(name);
-    commit.addPropertyDefinition({ projectId: state.project.id, type: 'event', groupTypeIndex: -1, name, propertyType, createdAt: at });
+    commit.addPropertyDefinition({ projectId: state.projectId, type: 'event', groupTypeIndex: -1, name, propertyType, createdAt: at });
   }
 }

@@ -11,7 +11,7 @@ import { ProjectState } from './project-state.js';
 
 /** A project's state over a cache of its own (unbounded unless told). */
 export function newProjectState(id = 1, cache = new ActorCache(Infinity)): ProjectState {
-  return new ProjectState({ id, name: 'Test', apiToken: `phc_${id}`, timezone: 'UTC', createdAt: new Date(0) }, cache, new MembershipFilter(1024));
+  return new ProjectState(id, cache, new MembershipFilter(1024));
 }
 
 let counter = 0;
