@@ -10,6 +10,7 @@ import { walkQuery } from '../query/query-walk.js';
 import type { StoredDocument, Store } from '../store/store.js';
 import type { Auth } from './auth.js';
 import { parseInput, projectPrefixes } from './validate.js';
+import { and, raw, sql } from '../sql/sql.js';
 
 export interface InsightRoutesDeps {
   readonly store: Store;
@@ -145,13 +146,13 @@ export function registerInsightRoutes(app: FastifyInstance, deps: InsightRoutesD
     app.get(`${prefix}/event_definitions`, async (req) => {
       const projectId = await project(req);
       const q = parseInput(eventDefinitionsQuery, req.query);
-      const search = q.search ? `%${q.search.replaceAll('!', '!!').replaceAll('%', '!%').replaceAll('_', '!_')}%` : null;
-      const rows = await store.query(
-        `SELECT event, count(*) AS count, max(timestamp) AS last_seen_at FROM events
-         WHERE project_id = ? AND (CAST(? AS VARCHAR) IS NULL OR event ILIKE CAST(? AS VARCHAR) ESCAPE '!')
-         GROUP BY event ORDER BY count(*) DESC, event LIMIT ?`,
-        [projectId, search, search, q.limit],
-      );
+      const d = store.dialect;
+      const conditions = [sql`project_id = ${projectId}`];
+      if (q.search) conditions.push(d.ilike(raw('event'), `%${q.search.replaceAll('!', '!!').replaceAll('%', '!%').replaceAll('_', '!_')}%`));
+      const compiled = sql`SELECT event, count(*) AS count, max(timestamp) AS last_seen_at FROM ${d.table('events')} e
+         WHERE ${and(conditions)}
+         GROUP BY event ORDER BY count(*) DESC, event LIMIT ${q.limit}`.build();
+      const rows = await store.query(compiled.sql, compiled.params);
       const results = rows.map(serializeEventDefinition);
       return { count: results.length, next: null, previous: null, results };
     });

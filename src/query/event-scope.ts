@@ -36,7 +36,7 @@ export class EventScope {
   /** The person an event belongs to now (following merges). */
   personId(): Sql {
     this.overridesJoin = true;
-    return raw('coalesce(o.new_person_id, e.person_id)');
+    return this.dialect.currentPersonId(raw('o.new_person_id'), raw('e.person_id'));
   }
 
   /** The group key column of a slot ('' when the event has none). */
@@ -90,7 +90,7 @@ export class EventScope {
     if (this.personJoin) {
       joins.push(
         sql`LEFT JOIN (SELECT id${join(extracted(this.personColumns), '')} FROM ${d.table('persons')} WHERE project_id = ${this.projectId}) p
-          ON p.id = coalesce(o.new_person_id, e.person_id)`,
+          ON p.id = ${d.currentPersonId(raw('o.new_person_id'), raw('e.person_id'))}`,
       );
     }
     for (const [index, columns] of [...this.groupColumns].sort((a, b) => a[0] - b[0])) {

@@ -26,6 +26,15 @@ export interface Dialect {
   quantile(expression: Sql, level: number, condition?: Sql): Sql;
   /** A stored UTC timestamp as microseconds since the epoch, as a double (exact to 2^53). */
   epochMicros(utcTimestamp: Sql): Sql;
+  /** A parameter (a Date) as a zone-less timestamp, comparable with localTime() and stored times. */
+  timestampValue(value: Sql): Sql;
+  /** An inline table of rows (each the same number of values), aliased `alias(columns...)`. */
+  valuesTable(rows: readonly (readonly Sql[])[], alias: string, columns: readonly string[]): Sql;
+  /**
+   * The person id an event has now: `override` from a LEFT JOIN to person_overrides when it
+   * matched, else the event's own. (An engine whose LEFT JOIN fills '' rather than NULL tests for that.)
+   */
+  currentPersonId(override: Sql, eventPersonId: Sql): Sql;
 
   // Funnels (funnel-compiler.ts). ClickHouse would answer most of a funnel with windowFunnel;
   // these hooks are the pieces the generic formulation needs.

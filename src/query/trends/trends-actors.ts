@@ -86,6 +86,7 @@ export async function trendActors(ctx: QueryContext, point: TrendPoint, options:
   const kind = actorKind(node);
   const actor = kind.kind === 'group' ? scope.groupKey(kind.groupTypeIndex!) : scope.personId();
 
+  const d = ctx.store.dialect;
   const where: Sql[] = [];
   if (point.breakdown !== undefined) where.push(sql`r.breakdown = ${point.breakdown}`);
   let time = raw('NULL');
@@ -96,11 +97,11 @@ export async function trendActors(ctx: QueryContext, point: TrendPoint, options:
     time = source.local;
     const windows = activeWindows(range, interval, bucket === undefined, source.windowDays);
     span = bucket === undefined ? windows[0] : windows.find((x) => x.bucket?.getTime() === bucket.getTime())!;
-    where.push(sql`r.time >= ${span.start}::TIMESTAMP`, sql`r.time < ${span.end}::TIMESTAMP`);
+    where.push(sql`r.time >= ${d.timestampValue(sql`${span.start}`)}`, sql`r.time < ${d.timestampValue(sql`${span.end}`)}`);
   } else if (bucket !== undefined) {
     time = source.bucket;
     span = { start: bucket, end: addIntervals(bucket, interval, 1) };
-    where.push(sql`r.time = ${bucket}::TIMESTAMP`);
+    where.push(sql`r.time = ${d.timestampValue(sql`${bucket}`)}`);
   }
   // A day of slack on each side keeps time-zone offsets out of the question; r.time decides.
   const scan = span
@@ -111,7 +112,6 @@ export async function trendActors(ctx: QueryContext, point: TrendPoint, options:
     ${scope.from()} WHERE ${source.conditions} AND ${scan}`;
   const grouped = sql`SELECT r.actor, count(*) AS event_count, min(r.distinct_id) AS distinct_id FROM (${rows}) r
     WHERE ${and(where)} GROUP BY r.actor`;
-  const d = ctx.store.dialect;
   let searchJoin = raw('');
   let searchWhere = raw('TRUE');
   if (options.search) {

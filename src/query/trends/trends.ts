@@ -186,13 +186,15 @@ function compileSeries(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan, 
 
   if (windowDays) {
     // Each bucket (or the range's end, for a total value) counts actors active in the N days before its end.
-    const windows = join(
-      activeWindows(plan.range, interval, totalValue, windowDays).map((w) => sql`(${w.bucket}::TIMESTAMP, ${w.start}::TIMESTAMP, ${w.end}::TIMESTAMP)`),
-      ', ',
+    const d = ctx.store.dialect;
+    const windows = d.valuesTable(
+      activeWindows(plan.range, interval, totalValue, windowDays).map((w) => [w.bucket, w.start, w.end].map((t) => d.timestampValue(sql`${t}`))),
+      'w',
+      ['bucket', 'window_start', 'window_end'],
     );
     const body = sql`SELECT ${local} AS local_time, ${breakdownSelect} AS breakdown, ${scope.personId()} AS actor ${scope.from()} WHERE ${conditions}`;
     return sql`SELECT w.bucket, r.breakdown, count(DISTINCT r.actor) AS value
-      FROM (VALUES ${windows}) AS w(bucket, window_start, window_end)
+      FROM ${windows}
       JOIN (${body}) r ON r.local_time >= w.window_start AND r.local_time < w.window_end
       GROUP BY 1, 2`;
   }
