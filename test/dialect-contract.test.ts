@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 async function rows(query: Sql): Promise<Record<string, unknown>[]> {
-  const { sql: text, params } = query.build();
+  const { sql: text, params } = query.build(d);
   return store.query(text, params);
 }
 

@@ -151,7 +151,7 @@ export function registerInsightRoutes(app: FastifyInstance, deps: InsightRoutesD
       if (q.search) conditions.push(d.ilike(raw('event'), `%${q.search.replaceAll('!', '!!').replaceAll('%', '!%').replaceAll('_', '!_')}%`));
       const compiled = sql`SELECT event, count(*) AS count, max(timestamp) AS last_seen_at FROM ${d.table('events')} e
          WHERE ${and(conditions)}
-         GROUP BY event ORDER BY count(*) DESC, event LIMIT ${q.limit}`.build();
+         GROUP BY event ORDER BY count(*) DESC, event LIMIT ${q.limit}`.build(d);
       const rows = await store.query(compiled.sql, compiled.params);
       const results = rows.map(serializeEventDefinition);
       return { count: results.length, next: null, previous: null, results };

@@ -1,4 +1,5 @@
 // What every query kind runs with (see registry.ts), and the breakdown values PostHog reserves.
+import { sql } from '../sql/sql.js';
 import type { Store } from '../store/store.js';
 
 export interface QueryContext {
@@ -14,3 +15,11 @@ export interface QueryContext {
 /** The breakdown value of events without one, and of those past the breakdown limit. */
 export const BREAKDOWN_NULL = '$$_posthog_breakdown_null_$$';
 export const BREAKDOWN_OTHER = '$$_posthog_breakdown_other_$$';
+
+/** The project's first event, for `date_from: "all"` (undefined when it has none). */
+export async function earliestEvent(ctx: QueryContext): Promise<Date | undefined> {
+  const d = ctx.store.dialect;
+  const { sql: text, params } = sql`SELECT min(timestamp) AS first FROM ${d.table('events')} WHERE project_id = ${ctx.projectId}`.build(d);
+  const [row] = await ctx.store.query(text, params);
+  return row?.first instanceof Date ? row.first : undefined;
+}

@@ -28,7 +28,7 @@ export async function assertRegexPatternsValid(store: Store, query: unknown): Pr
   for (const { pattern, attr } of regexPatterns(query)) {
     if (checked.has(pattern)) continue;
     checked.add(pattern);
-    const { sql: text, params } = sql`SELECT ${store.dialect.regexMatch(sql`''`, pattern)} AS matched`.build();
+    const { sql: text, params } = sql`SELECT ${store.dialect.regexMatch(sql`''`, pattern)} AS matched`.build(store.dialect);
     try {
       await store.query(text, params);
     } catch (error) {

@@ -1,12 +1,12 @@
 // What differs between SQL engines, as hooks the query compiler calls. Each store backend
 // provides one (store/<backend>/<backend>-dialect.ts). Values stay parameters.
-import type { Sql } from './sql.js';
+import type { Placeholders, Sql } from './sql.js';
 
 export type Interval = 'hour' | 'day' | 'week' | 'month';
 export type LogicalTable = 'events' | 'persons' | 'groups' | 'person_overrides';
 export type Aggregate = 'count' | 'min' | 'max' | 'sum' | 'avg';
 
-export interface Dialect {
+export interface Dialect extends Placeholders {
   /** The relation holding a logical table's current rows. */
   table(name: LogicalTable): Sql;
   /** A property of a JSON properties column as text; NULL when missing or JSON null. */

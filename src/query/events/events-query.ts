@@ -167,7 +167,7 @@ export async function runEventsQuery(ctx: QueryContext, query: EventsQuery): Pro
   const order = raw(direction);
   const { sql: text, params } = sql`SELECT e.uuid, e.event, e.distinct_id, ${person} AS person_id, e.timestamp, e.properties, e.created_at, ${join(groupKeys, ', ')}
     ${scope.from()} WHERE ${conditions}
-    ORDER BY e.timestamp ${order}, e.uuid ${order} LIMIT ${limit + 1} OFFSET ${offset}`.build();
+    ORDER BY e.timestamp ${order}, e.uuid ${order} LIMIT ${limit + 1} OFFSET ${offset}`.build(ctx.store.dialect);
   const rows = await ctx.store.query(text, params);
 
   const events = rows.slice(0, limit).map((r) =>

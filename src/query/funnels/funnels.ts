@@ -17,7 +17,7 @@ import {
 } from './funnel-compiler.js';
 import { breakdownFilterSchema, dateRangeSchema, eventsNodeSchema, propertiesSchema, propertyFilterSchema } from '../query-schema.js';
 import { sql } from '../../sql/sql.js';
-import { type QueryContext } from '../context.js';
+import { earliestEvent, type QueryContext } from '../context.js';
 
 export const FUNNEL_ORDER_TYPES = ['ordered', 'strict', 'unordered'] as const;
 export const FUNNEL_WINDOW_UNITS = ['second', 'minute', 'hour', 'day', 'week', 'month'] as const;
@@ -140,12 +140,6 @@ async function funnelSource(ctx: QueryContext, query: FunnelsQuery, plan: Funnel
   };
 }
 
-async function earliestEvent(ctx: QueryContext): Promise<Date | undefined> {
-  const { sql: text, params } = sql`SELECT min(timestamp) AS first FROM ${ctx.store.dialect.table('events')} WHERE project_id = ${ctx.projectId}`.build();
-  const [row] = await ctx.store.query(text, params);
-  return row?.first instanceof Date ? row.first : undefined;
-}
-
 interface Bucket {
   /** Breakdown value (BREAKDOWN_NULL for none, BREAKDOWN_OTHER for the long tail); undefined without a breakdown. */
   readonly value: string | undefined;
@@ -199,7 +193,7 @@ function shapeSteps(query: FunnelsQuery, bucket: Bucket) {
 export async function runFunnels(ctx: QueryContext, query: FunnelsQuery): Promise<FunnelStepResult[] | FunnelStepResult[][]> {
   const plan = planFunnel(query);
   const steps = query.series.length;
-  const { sql: text, params } = compileFunnelSteps(await funnelSource(ctx, query, plan), plan.breakdownLimit).build();
+  const { sql: text, params } = compileFunnelSteps(await funnelSource(ctx, query, plan), plan.breakdownLimit).build(ctx.store.dialect);
   const buckets = (await ctx.store.query(text, params)).map((row) => toBucket(row, steps, plan.hasBreakdown)).sort(compareBuckets);
   if (plan.hasBreakdown) return buckets.map((bucket) => shapeSteps(query, bucket));
   const empty: Bucket = { value: undefined, counts: new Array<number>(steps).fill(0), averages: new Array(steps).fill(null), medians: new Array(steps).fill(null) };
@@ -234,7 +228,7 @@ export async function funnelActors(
   }
   const bucket = breakdownFilterValue(funnelStepBreakdown);
   const source = await funnelSource(ctx, funnelsQuery, plan);
-  const { sql: text, params } = compileFunnelActorPage(source, plan.breakdownLimit, { funnelStep, bucket, limit, offset }).build();
+  const { sql: text, params } = compileFunnelActorPage(source, plan.breakdownLimit, { funnelStep, bucket, limit, offset }).build(ctx.store.dialect);
   const ids = (await ctx.store.query(text, params)).map((row) => String(row.actor));
   return {
     kind: plan.groupTypeIndex === undefined ? 'person' : 'group',

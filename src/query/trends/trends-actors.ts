@@ -129,7 +129,7 @@ export async function trendActors(ctx: QueryContext, point: TrendPoint, options:
   const page = sql`SELECT m.actor, m.event_count, m.distinct_id FROM (${grouped}) m ${searchJoin} WHERE ${searchWhere}
     ORDER BY ${orderBy} LIMIT ${options.limit + 1} OFFSET ${options.offset}`;
 
-  const { sql: text, params } = page.build();
+  const { sql: text, params } = page.build(ctx.store.dialect);
   const result = await ctx.store.query(text, params);
   return {
     ...kind,

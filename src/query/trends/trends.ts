@@ -14,7 +14,7 @@ import {
   type Naive,
   type ResolvedRange,
 } from '../date-range.js';
-import { BREAKDOWN_NULL, BREAKDOWN_OTHER, type QueryContext } from '../context.js';
+import { BREAKDOWN_NULL, BREAKDOWN_OTHER, earliestEvent, type QueryContext } from '../context.js';
 import { EventScope } from '../event-scope.js';
 import { TOTAL_VALUE_DISPLAYS, type BreakdownFilter, type EventsNode, type TrendsQuery } from '../query-schema.js';
 import { and, join, raw, sql, type Sql } from '../../sql/sql.js';
@@ -209,7 +209,7 @@ function compileSeries(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan, 
 }
 
 async function runSeries(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan, totalValue: boolean, keep?: string[]): Promise<Row[]> {
-  const { sql: text, params } = compileSeries(ctx, query, plan, totalValue, keep).build();
+  const { sql: text, params } = compileSeries(ctx, query, plan, totalValue, keep).build(ctx.store.dialect);
   const rows = await ctx.store.query(text, params);
   return rows.map((r) => ({
     bucket: r.bucket instanceof Date ? r.bucket : r.bucket == null ? null : new Date(String(r.bucket)),
@@ -272,12 +272,6 @@ export async function seriesRanges(ctx: QueryContext, query: TrendsQuery): Promi
     { range, label: 'current' },
     { range: previousRange(range, interval, query.compareFilter?.compare_to), label: 'previous' },
   ];
-}
-
-async function earliestEvent(ctx: QueryContext): Promise<Date | undefined> {
-  const { sql: text, params } = sql`SELECT min(timestamp) AS first FROM ${ctx.store.dialect.table('events')} WHERE project_id = ${ctx.projectId}`.build();
-  const [row] = await ctx.store.query(text, params);
-  return row?.first instanceof Date ? row.first : undefined;
 }
 
 async function shapeSeries(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan, rows: Row[], totalValue: boolean) {

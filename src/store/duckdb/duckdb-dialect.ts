@@ -30,6 +30,7 @@ export const duckdbDialect: Dialect = {
   regexMatch: (text, pattern) => sql`regexp_matches(${text}, ${pattern})`,
   quantile: (expression, level, condition) => sql`quantile_cont(${expression}, ${raw(String(level))})${where(condition)}`,
   epochMicros: (utc) => sql`CAST(epoch_us(${utc}) AS DOUBLE)`,
+  placeholder: () => '?',
   timestampValue: (value) => sql`${value}::TIMESTAMP`,
   valuesTable: (rows, alias, columns) => sql`(VALUES ${join(rows.map((row) => sql`(${join([...row], ', ')})`), ', ')}) AS ${raw(`${alias}(${columns.join(', ')})`)}`,
   currentPersonId: (override, eventPersonId) => sql`coalesce(${override}, ${eventPersonId})`,
