@@ -80,6 +80,18 @@ export function formatLabel(naive: Naive, interval: Interval): string {
 }
 
 const RELATIVE = /^-(\d+)([hdwmyq])$/;
+
+/** A wall-clock time moved back by a relative offset (`-3d`: n 3, unit d); months keep the day as JavaScript does. */
+function shiftBack(d: Naive, n: number, unit: string): Naive {
+  if (unit === 'h') return new Date(d.getTime() - n * MS.hour);
+  const r = new Date(d.getTime());
+  if (unit === 'd') r.setUTCDate(r.getUTCDate() - n);
+  if (unit === 'w') r.setUTCDate(r.getUTCDate() - 7 * n);
+  if (unit === 'm') r.setUTCMonth(r.getUTCMonth() - n);
+  if (unit === 'q') r.setUTCMonth(r.getUTCMonth() - 3 * n);
+  if (unit === 'y') r.setUTCFullYear(r.getUTCFullYear() - n);
+  return r;
+}
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 function invalid(attr: string, value: string): HttpError {
@@ -96,16 +108,8 @@ function parseDate(value: string, attr: string, now: Naive, end: boolean, timeZo
   if (value === 'yStart') return new Date(Date.UTC(now.getUTCFullYear(), 0, 1));
   const relative = RELATIVE.exec(value);
   if (relative) {
-    const n = Number(relative[1]);
-    const unit = relative[2];
-    if (unit === 'h') return truncate(new Date(now.getTime() - n * MS.hour), 'hour');
-    const d = new Date(now.getTime());
-    if (unit === 'd') d.setUTCDate(d.getUTCDate() - n);
-    if (unit === 'w') d.setUTCDate(d.getUTCDate() - 7 * n);
-    if (unit === 'm') d.setUTCMonth(d.getUTCMonth() - n);
-    if (unit === 'q') d.setUTCMonth(d.getUTCMonth() - 3 * n);
-    if (unit === 'y') d.setUTCFullYear(d.getUTCFullYear() - n);
-    return dayEdge(d);
+    const shifted = shiftBack(now, Number(relative[1]), relative[2]);
+    return relative[2] === 'h' ? truncate(shifted, 'hour') : dayEdge(shifted);
   }
   if (DATE_ONLY.test(value)) {
     const d = new Date(`${value}T00:00:00Z`);
@@ -151,18 +155,7 @@ export function previousRange(range: ResolvedRange, interval: Interval, compareT
   if (compareTo) {
     const relative = RELATIVE.exec(compareTo);
     if (!relative) throw new HttpError('invalid_input', `compare_to "${compareTo}" must look like -1w or -30d.`, 'compareFilter.compare_to');
-    const shift = (d: Naive) => {
-      const n = Number(relative[1]);
-      const r = new Date(d.getTime());
-      const unit = relative[2];
-      if (unit === 'h') return new Date(d.getTime() - n * MS.hour);
-      if (unit === 'd') r.setUTCDate(r.getUTCDate() - n);
-      if (unit === 'w') r.setUTCDate(r.getUTCDate() - 7 * n);
-      if (unit === 'm') r.setUTCMonth(r.getUTCMonth() - n);
-      if (unit === 'q') r.setUTCMonth(r.getUTCMonth() - 3 * n);
-      if (unit === 'y') r.setUTCFullYear(r.getUTCFullYear() - n);
-      return r;
-    };
+    const shift = (d: Naive) => shiftBack(d, Number(relative[1]), relative[2]);
     return { from: shift(range.from), to: shift(range.to) };
   }
   const buckets = bucketStarts(range.from, range.to, interval).length;

@@ -123,7 +123,7 @@ function actorFunnels(source: FunnelSource): { relations: Relations; hasBreakdow
     bits.map(({ match: m, bit }) => sql`CASE WHEN ${m} THEN ${raw(String(bit))} ELSE 0 END`),
     ' + ',
   );
-  const breakdown = breakdownExpression(scope, source.breakdown);
+  const breakdown = scope.breakdown(source.breakdown);
   const attribution = breakdown ? (source.attribution ?? 'first_touch') : undefined;
   const time = d.epochMicros(raw('e.timestamp'));
   const conditions: Sql[] = [
@@ -408,8 +408,4 @@ export function compileFunnelActorPage(source: FunnelSource, breakdownLimit: num
 
 const hasFilters = (properties: Properties): boolean => Boolean(properties) && (!Array.isArray(properties) || properties.length > 0);
 
-function breakdownExpression(scope: EventScope, filter: BreakdownFilter): Sql | undefined {
-  const breakdown = filter?.breakdown;
-  if (breakdown === null || breakdown === undefined || breakdown === '') return undefined;
-  return scope.property(String(breakdown), filter?.breakdown_type ?? 'event', filter?.breakdown_group_type_index, 'breakdownFilter.breakdown_group_type_index');
-}
+

@@ -16,7 +16,7 @@ import {
 } from '../date-range.js';
 import { BREAKDOWN_NULL, BREAKDOWN_OTHER, earliestEvent, type QueryContext } from '../context.js';
 import { EventScope } from '../event-scope.js';
-import { TOTAL_VALUE_DISPLAYS, type BreakdownFilter, type EventsNode, type TrendsQuery } from '../query-schema.js';
+import { TOTAL_VALUE_DISPLAYS, type EventsNode, type TrendsQuery } from '../query-schema.js';
 import { and, join, raw, sql, type Sql } from '../../sql/sql.js';
 
 const DEFAULT_BREAKDOWN_LIMIT = 25;
@@ -93,13 +93,6 @@ function aggregate(scope: EventScope, node: EventsNode, attr: string): Aggregate
   }
 }
 
-function breakdownExpression(scope: EventScope, filter: BreakdownFilter): Sql | undefined {
-  const breakdown = filter?.breakdown;
-  if (breakdown === null || breakdown === undefined || breakdown === '') return undefined;
-  const type = filter?.breakdown_type ?? 'event';
-  return scope.property(String(breakdown), type, filter?.breakdown_group_type_index, 'breakdownFilter.breakdown_group_type_index');
-}
-
 function activeWindowDays(node: EventsNode): number | undefined {
   if (node.math === 'weekly_active') return 7;
   if (node.math === 'monthly_active') return 30;
@@ -133,7 +126,7 @@ export function seriesSource(ctx: QueryContext, query: TrendsQuery, plan: Series
   const agg = aggregate(scope, node, attr);
   const windowDays = activeWindowDays(node);
 
-  let breakdown = breakdownExpression(scope, query.breakdownFilter);
+  let breakdown = scope.breakdown(query.breakdownFilter);
   if (breakdown) {
     breakdown = sql`coalesce(${breakdown}, ${BREAKDOWN_NULL})`;
     if (keepBreakdowns) {
