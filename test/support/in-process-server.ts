@@ -34,9 +34,8 @@ export async function startInProcessServer(options: Omit<StartOptions, 'nodeArgs
   };
   let port: number;
   try {
-    await firstStart(config, store, { queue, users }, () => {
-      // The generated secrets are not printed: the tests set the token and key themselves.
-    });
+    // Nothing to show: the token, key and admin password are the test's own (serverEnv).
+    await firstStart(config, store, { queue, users }, () => {});
     const address = await app.listen({ port: config.port, host: config.host });
     port = Number(new URL(address).port);
   } catch (error) {
