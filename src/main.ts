@@ -1,8 +1,6 @@
 // Entry point: `npm start`.
-import { randomBytes } from 'node:crypto';
-import { generateSecret } from './api/secrets.js';
-import { createProject } from './api/project-routes.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { firstStart } from './first-start.js';
 import { buildServer } from './server.js';
 import { openStore } from './store/open-store.js';
 
@@ -21,34 +19,7 @@ async function main(): Promise<void> {
   const store = await openStore({ dataDir: config.dataDir, engineMemoryBytes: config.memory.engine });
   const { app, queue, projects, users } = await buildServer(config, store);
 
-  if ((await store.listProjects()).length === 0) {
-    const token = config.projectToken ?? generateSecret('phc');
-    const personalKey = config.personalApiKey ?? generateSecret('phx');
-    const project = await createProject(store, queue, projects, 'Default project', token, personalKey);
-    if (!config.projectToken || !config.personalApiKey) {
-      // Printed once: only a hash of the personal key is kept.
-      console.log(
-        [
-          '',
-          `Created project ${project.id} ("${project.name}").`,
-          `  Project token (for SDKs):     ${token}`,
-          `  Personal API key (for /api):  ${personalKey}`,
-          'Save the personal API key now: it is not shown again.',
-          '',
-        ].join('\n'),
-      );
-    }
-  }
-
-  if ((await users.count()) === 0) {
-    const password = config.adminPassword ?? randomBytes(12).toString('base64url');
-    await users.create(config.adminEmail, password);
-    console.log(
-      config.adminPassword
-        ? `Created the web app user ${config.adminEmail} (password from PRICKLE_ADMIN_PASSWORD).`
-        : ['', `Created the web app user ${config.adminEmail}.`, `  Password: ${password}`, 'Save it now: it is not shown again.', ''].join('\n'),
-    );
-  }
+  await firstStart(config, store, { queue, projects, users }, (text) => console.log(text));
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from './support/server.js';
+import { startInProcessServer } from './support/in-process-server.js';
+import type { RunningServer } from './support/server.js';
 
 describe('events API', () => {
-  let server: TestServer;
+  let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer();
+    server = await startInProcessServer();
   });
   afterAll(async () => {
     await server.stop();

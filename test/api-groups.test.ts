@@ -2,7 +2,8 @@
 // validation, related actors, property values and property definitions.
 import type { PostHog } from 'posthog-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from './support/server.js';
+import { startInProcessServer } from './support/in-process-server.js';
+import type { RunningServer } from './support/server.js';
 import {
   errorBody,
   groupTypeIndex,
@@ -15,11 +16,11 @@ import {
   type ApiPerson,
 } from './support/sdk.js';
 
-let server: TestServer;
+let server: RunningServer;
 let posthog: PostHog;
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startInProcessServer();
   posthog = nodeClient(server);
 });
 

@@ -2,14 +2,15 @@
 // merge rules (identified persons and illegal ids never merge away), persons/:id lookups.
 import type { PostHog } from 'posthog-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from './support/server.js';
+import { startInProcessServer } from './support/in-process-server.js';
+import type { RunningServer } from './support/server.js';
 import { errorBody, listEvents, nodeClient, personOf, personsByDistinctId, projectPath, type ApiPerson } from './support/sdk.js';
 
-let server: TestServer;
+let server: RunningServer;
 let posthog: PostHog;
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startInProcessServer();
   posthog = nodeClient(server);
 });
 
@@ -238,7 +239,7 @@ describe('persons', () => {
 
     await posthog.shutdown();
     await server.stop();
-    server = await startServer({ dataDir: server.dataDir });
+    server = await startInProcessServer({ dataDir: server.dataDir });
     posthog = nodeClient(server);
 
     const after = await Promise.all(ids.map((id) => personOf(server.api, id)));

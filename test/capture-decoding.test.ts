@@ -6,13 +6,14 @@ import zlib from 'node:zlib';
 import LZString from 'lz-string';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lz64Bomb } from '../src/ingest/lz64-bomb.test-helper.js';
-import { startServer, type TestServer } from './support/server.js';
+import { startInProcessServer } from './support/in-process-server.js';
+import type { RunningServer } from './support/server.js';
 
-let server: TestServer;
+let server: RunningServer;
 let token: string;
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startInProcessServer();
   token = server.token;
 });
 

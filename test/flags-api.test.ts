@@ -4,9 +4,10 @@ import { createHash } from 'node:crypto';
 import { PostHog } from 'posthog-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupIdentify, sendEvents } from './support/query.js';
-import { startServer, type TestServer } from './support/server.js';
+import { startInProcessServer } from './support/in-process-server.js';
+import type { RunningServer } from './support/server.js';
 
-let server: TestServer;
+let server: RunningServer;
 
 /** PostHog's bucketing, written independently: first 15 hex digits of SHA1 over 2^60-1. */
 function bucket(key: string, identifier: string, salt = ''): number {
@@ -24,7 +25,7 @@ async function createFlag(body: Record<string, unknown>) {
 }
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startInProcessServer();
   await sendEvents(server, COMPANIES.map((key, i) => groupIdentify('company', key, { plan: i % 2 === 0 ? 'pro' : 'free', name: `Company ${i}` })));
   await sendEvents(server, [{ event: '$identify', distinct_id: 'user-1', timestamp: '2026-01-01T00:00:00Z', properties: { $set: { email: 'a@acme.io' } } }]);
   await createFlag({

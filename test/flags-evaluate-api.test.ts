@@ -3,10 +3,11 @@
 // /flags answers for the same distinct id and groups, from the stored properties.
 import type { PostHog } from 'posthog-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from './support/server.js';
+import { startInProcessServer } from './support/in-process-server.js';
+import type { RunningServer } from './support/server.js';
 import { nodeClient, projectPath } from './support/sdk.js';
 
-let server: TestServer;
+let server: RunningServer;
 let posthog: PostHog;
 
 const COMPANIES = Array.from({ length: 16 }, (_, i) => ({ key: `acme_${i}`, plan: i % 2 === 0 ? 'pro' : 'free', seats: i * 5 }));
@@ -51,7 +52,7 @@ async function waitFor(ready: () => Promise<boolean>, timeoutMs = 10_000): Promi
 }
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startInProcessServer();
   posthog = nodeClient(server);
   for (const c of COMPANIES) posthog.groupIdentify({ groupType: 'company', groupKey: c.key, properties: { plan: c.plan, seats: c.seats } });
   for (const p of PERSONS) posthog.identify({ distinctId: p.distinctId, properties: { email: p.email } });

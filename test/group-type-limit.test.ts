@@ -2,14 +2,15 @@
 // and the overflow is reported as an ingestion warning instead of being dropped silently.
 import type { PostHog } from 'posthog-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from './support/server.js';
+import { startInProcessServer } from './support/in-process-server.js';
+import type { RunningServer } from './support/server.js';
 import { listEvents, listGroupTypes, nodeClient, projectPath } from './support/sdk.js';
 
-let server: TestServer;
+let server: RunningServer;
 let posthog: PostHog;
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startInProcessServer();
   posthog = nodeClient(server);
 });
 

@@ -2,14 +2,15 @@
 // its slot without old events or groups leaking into the type that takes it next.
 import type { PostHog } from 'posthog-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from './support/server.js';
+import { startInProcessServer } from './support/in-process-server.js';
+import type { RunningServer } from './support/server.js';
 import { errorBody, listEvents, listGroupTypes, nodeClient, projectPath, withQuery, type ApiGroupType } from './support/sdk.js';
 
-let server: TestServer;
+let server: RunningServer;
 let posthog: PostHog;
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startInProcessServer();
   posthog = nodeClient(server);
   posthog.groupIdentify({ groupType: 'company', groupKey: 'acme', properties: { name: 'Acme' } });
   posthog.groupIdentify({ groupType: 'project', groupKey: 'p1', properties: { name: 'Project One', stage: 'beta' } });
@@ -119,7 +120,7 @@ describe('group types', () => {
     const before = await listGroupTypes(server.api);
     await posthog.shutdown();
     await server.stop();
-    server = await startServer({ dataDir: server.dataDir });
+    server = await startInProcessServer({ dataDir: server.dataDir });
     posthog = nodeClient(server);
     expect(await listGroupTypes(server.api)).toEqual(before);
     const [old] = await listEvents(server.api, { event: 'before_delete' });

@@ -2,9 +2,10 @@
 // hand-computed fixture, and checked against the trend's own counts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupIdentify, runQuery, sendEvents, type RawEvent } from './support/query.js';
-import { startServer, type TestServer } from './support/server.js';
+import { startInProcessServer } from './support/in-process-server.js';
+import type { RunningServer } from './support/server.js';
 
-let server: TestServer;
+let server: RunningServer;
 const personIds = new Map<string, string>();
 
 const ev = (distinct_id: string, timestamp: string, properties: Record<string, unknown>, company?: string, event = 'msg'): RawEvent => ({
@@ -19,7 +20,7 @@ const ev = (distinct_id: string, timestamp: string, properties: Record<string, u
 //   06: u1 c2 web 09h, u2 (no company, no channel) 10h
 //   07: u4 c3 api 09h, u4 c3 api 10h, u1 c1 api 11h
 beforeAll(async () => {
-  server = await startServer();
+  server = await startInProcessServer();
   await sendEvents(server, [
     groupIdentify('company', 'c1', { name: 'Acme', plan: 'pro' }),
     groupIdentify('company', 'c2', { name: 'Beta', plan: 'free' }),

@@ -2,9 +2,10 @@
 // time bounds, on a small fixture with known event ids.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupIdentify, runQuery, sendEvents, type RawEvent } from './support/query.js';
-import { startServer, type TestServer } from './support/server.js';
+import { startInProcessServer } from './support/in-process-server.js';
+import type { RunningServer } from './support/server.js';
 
-let server: TestServer;
+let server: RunningServer;
 let u1: string;
 
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -19,7 +20,7 @@ const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString
 
 // acme's events: 1, 2, 4, 6 and 7 (6 and 7 share a timestamp), and 11 (1 h ago), 12 (30 h ago).
 beforeAll(async () => {
-  server = await startServer();
+  server = await startInProcessServer();
   await sendEvents(server, [
     groupIdentify('company', 'acme', { name: 'Acme', plan: 'pro' }),
     groupIdentify('company', 'beta', { plan: 'free' }),

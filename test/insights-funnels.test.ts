@@ -13,7 +13,8 @@ import type { Store } from '../src/store/store.js';
 import { defaultDataset, toCaptureBatches, type GeneratedDataset } from './reference/generate-dataset.js';
 import { funnel as referenceFunnel, type FunnelExclusion, type FunnelOrderType, type PropertyFilterInput } from './reference/insights-reference.js';
 import { groupIdentify, runQuery, sendEvents, type RawEvent } from './support/query.js';
-import { startServer, type TestServer } from './support/server.js';
+import { startInProcessServer } from './support/in-process-server.js';
+import type { RunningServer } from './support/server.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -33,7 +34,7 @@ interface Project {
   personal_api_key: string;
 }
 
-let server: TestServer;
+let server: RunningServer;
 let defaultProjectId: number;
 const vectorProjects: Project[] = [];
 let generatedProject: Project;
@@ -86,7 +87,7 @@ async function createProject(name: string): Promise<Project> {
 }
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startInProcessServer();
   defaultProjectId = (await server.api<{ id: number }>('/api/projects/@current/')).body.id;
   await sendEvents(server, FIXTURE);
   for (const name of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'george']) {

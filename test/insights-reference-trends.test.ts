@@ -13,14 +13,15 @@ import {
 } from './reference/insights-reference.js';
 import { defaultDataset, toCaptureBatches, type GeneratedDataset } from './reference/generate-dataset.js';
 import { runQuery } from './support/query.js';
-import { startServer, type TestServer } from './support/server.js';
+import { startInProcessServer } from './support/in-process-server.js';
+import type { RunningServer } from './support/server.js';
 
-let server: TestServer;
+let server: RunningServer;
 let ds: GeneratedDataset;
 
 beforeAll(async () => {
   ds = defaultDataset();
-  server = await startServer();
+  server = await startInProcessServer();
   for (const body of toCaptureBatches(ds, server.token, 2000)) {
     const res = await fetch(`${server.url}/batch/`, { method: 'POST', body: JSON.stringify(body) });
     if (res.status !== 200) throw new Error(`capture answered ${res.status}`);

@@ -3,9 +3,10 @@
 // project's insights out of reach. Also the event definitions the web app's pickers use.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendEvents } from './support/query.js';
-import { startServer, type TestServer } from './support/server.js';
+import { startInProcessServer } from './support/in-process-server.js';
+import type { RunningServer } from './support/server.js';
 
-let server: TestServer;
+let server: RunningServer;
 
 const trendsQuery = {
   kind: 'TrendsQuery',
@@ -27,7 +28,7 @@ async function create(body: unknown, key?: string) {
 }
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startInProcessServer();
 });
 
 afterAll(async () => {

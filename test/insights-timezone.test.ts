@@ -1,12 +1,13 @@
 // Trends bucket by the project's time zone, set with PATCH /api/projects/:id.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runQuery, sendEvents } from './support/query.js';
-import { startServer, type TestServer } from './support/server.js';
+import { startInProcessServer } from './support/in-process-server.js';
+import type { RunningServer } from './support/server.js';
 
-let server: TestServer;
+let server: RunningServer;
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startInProcessServer();
 });
 
 afterAll(async () => {

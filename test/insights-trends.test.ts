@@ -1,9 +1,10 @@
 // TrendsQuery through the HTTP API on small hand-computed fixtures.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupIdentify, runQuery, sendEvents, type RawEvent } from './support/query.js';
-import { startServer, type TestServer } from './support/server.js';
+import { startInProcessServer } from './support/in-process-server.js';
+import type { RunningServer } from './support/server.js';
 
-let server: TestServer;
+let server: RunningServer;
 
 const ev = (event: string, distinct_id: string, timestamp: string, properties: Record<string, unknown> = {}, groups?: Record<string, string>): RawEvent => ({
   event,
@@ -13,7 +14,7 @@ const ev = (event: string, distinct_id: string, timestamp: string, properties: R
 });
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startInProcessServer();
   await sendEvents(server, [
     groupIdentify('company', 'c1', { name: 'Acme', plan: 'pro', seats: 10 }),
     groupIdentify('company', 'c2', { name: 'Beta', plan: 'free', seats: 2 }),

@@ -2,17 +2,18 @@
 // key, `@current`, and no data of one project ever visible through another.
 import type { PostHog } from 'posthog-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from './support/server.js';
+import { startInProcessServer } from './support/in-process-server.js';
+import type { RunningServer } from './support/server.js';
 import { errorBody, listEvents, listGroupTypes, nodeClient, personOf, personsByDistinctId, projectPath, withQuery } from './support/sdk.js';
 
-let server: TestServer;
+let server: RunningServer;
 let first: PostHog;
 let second: PostHog | undefined;
 let firstId: number;
 let secondProject: { id: number; api_token: string; personal_api_key: string; name: string };
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startInProcessServer();
   first = nodeClient(server);
 });
 
@@ -213,7 +214,7 @@ describe('projects', () => {
     await first.shutdown();
     await second?.shutdown();
     await server.stop();
-    server = await startServer({ dataDir: server.dataDir });
+    server = await startInProcessServer({ dataDir: server.dataDir });
     first = nodeClient(server);
     second = nodeClient(server, { token: secondProject.api_token });
     const secondKey = secondProject.personal_api_key;

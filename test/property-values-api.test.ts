@@ -2,16 +2,17 @@
 // seeded through posthog-node: counts, search, validation, auth and project isolation.
 import type { PostHog } from 'posthog-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from './support/server.js';
+import { startInProcessServer } from './support/in-process-server.js';
+import type { RunningServer } from './support/server.js';
 import { errorBody, nodeClient, projectPath, withQuery } from './support/sdk.js';
 
-let server: TestServer;
+let server: RunningServer;
 let client: PostHog;
 let other: PostHog;
 let otherKey: string;
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startInProcessServer();
   client = nodeClient(server);
   client.capture({ distinctId: 'ann', event: 'page_viewed', properties: { browser: 'Firefox', 'utm "campaign".id': 'spring' } });
   client.capture({ distinctId: 'bob', event: 'page_viewed', properties: { browser: 'Chrome', 'utm "campaign".id': 'spring' } });

@@ -2,7 +2,8 @@
 // the static distinct id pattern, personless events; read back through the private API.
 import type { PostHog } from 'posthog-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from './support/server.js';
+import { startInProcessServer } from './support/in-process-server.js';
+import type { RunningServer } from './support/server.js';
 import {
   errorBody,
   listAllGroups,
@@ -16,11 +17,11 @@ import {
   type ApiGroup,
 } from './support/sdk.js';
 
-let server: TestServer;
+let server: RunningServer;
 let posthog: PostHog;
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startInProcessServer();
   posthog = nodeClient(server);
 });
 
@@ -247,7 +248,7 @@ describe('posthog-node groups', () => {
 
     await posthog.shutdown();
     await server.stop();
-    server = await startServer({ dataDir: server.dataDir });
+    server = await startInProcessServer({ dataDir: server.dataDir });
     posthog = nodeClient(server);
 
     expect(await listGroupTypes(server.api)).toEqual(typesBefore);

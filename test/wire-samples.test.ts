@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from './support/server.js';
+import { startInProcessServer } from './support/in-process-server.js';
+import type { RunningServer } from './support/server.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const samplesDir = path.resolve(repoRoot, 'test/fixtures/wire-samples');
@@ -69,14 +70,14 @@ function sentAtOf(sample: WireSample): number | undefined {
 
 const distinctIdOf = (e: RawEvent) => String(e.distinct_id ?? e.properties?.distinct_id);
 
-let server: TestServer;
+let server: RunningServer;
 const stored = new Map<string, StoredEvent>();
 const statuses: { url: string; file: string; status: number; body: string }[] = [];
 let replayStart = 0;
 let replayEnd = 0;
 
 beforeAll(async () => {
-  server = await startServer({ token: 'phc_test' });
+  server = await startInProcessServer({ token: 'phc_test' });
   replayStart = Date.now();
   for (const sample of captureSamples) {
     const text = JSON.stringify(sample.body);

@@ -1,6 +1,6 @@
 // Helpers for insight tests: send raw events with exact timestamps, run queries.
 import { randomUUID } from 'node:crypto';
-import type { TestServer } from './server.js';
+import type { RunningServer } from './server.js';
 
 export interface RawEvent {
   event: string;
@@ -11,7 +11,7 @@ export interface RawEvent {
 }
 
 /** Sends events as one /batch request; timestamps are kept as sent ($ignore_sent_at). */
-export async function sendEvents(server: TestServer, events: RawEvent[], token = server.token): Promise<void> {
+export async function sendEvents(server: RunningServer, events: RawEvent[], token = server.token): Promise<void> {
   const batch = events.map((e) => ({
     uuid: e.uuid ?? randomUUID(),
     event: e.event,
@@ -41,6 +41,6 @@ export function groupIdentify(groupType: string, groupKey: string, properties: R
   };
 }
 
-export async function runQuery<T = any>(server: TestServer, query: Record<string, unknown>, key?: string): Promise<{ status: number; body: T }> {
+export async function runQuery<T = any>(server: RunningServer, query: Record<string, unknown>, key?: string): Promise<{ status: number; body: T }> {
   return server.api<T>('/api/projects/@current/query/', { method: 'POST', body: { query }, key });
 }

@@ -2,14 +2,14 @@
 // private REST API back.
 import { PostHog, type PostHogOptions } from 'posthog-node';
 import { expect } from 'vitest';
-import type { TestServer } from './server.js';
+import type { RunningServer } from './server.js';
 
 /**
  * A posthog-node client as a user would create it, pointed at the test server. Events are sent
  * only on flush() (flushInterval 0 disables the timer), in one ordered batch per 20 events, and
  * a failed request rejects flush() at once instead of being retried for seconds.
  */
-export function nodeClient(server: Pick<TestServer, 'url' | 'token'>, options: PostHogOptions & { token?: string } = {}): PostHog {
+export function nodeClient(server: Pick<RunningServer, 'url' | 'token'>, options: PostHogOptions & { token?: string } = {}): PostHog {
   const { token, ...rest } = options;
   return new PostHog(token ?? server.token, {
     host: server.url,
@@ -71,7 +71,7 @@ export interface ApiGroupType {
   created_at: string;
 }
 
-type Api = TestServer['api'];
+type Api = RunningServer['api'];
 
 /** Events of the key's project (newest first). Fails the test on a non-200 answer. */
 export async function listEvents(api: Api, query: Record<string, string | number | undefined>, key?: string): Promise<ApiEvent[]> {

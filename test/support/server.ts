@@ -1,4 +1,6 @@
-// Starts the real server (`src/main.ts`) as a child process on a free port with its own data dir.
+// Starts the real server (`src/main.ts`) as a child process on a free port with its own data dir:
+// for tests where the process is the point (kill -9, `npm start` itself, upgrades, browsers).
+// API tests start it in the test's own process instead (in-process-server.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -8,21 +10,28 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export interface TestServer {
+/** A server listening on a loopback port, in this process or another: what the helpers need. */
+export interface RunningServer {
   readonly url: string;
   readonly port: number;
-  readonly pid: number;
   readonly dataDir: string;
   readonly token: string;
   readonly apiKey: string;
   /** The web app user created at first start. */
   readonly adminEmail: string;
   readonly adminPassword: string;
+  /** Private API call with the personal API key; returns status and parsed JSON. */
+  api<T = any>(pathname: string, init?: { method?: string; body?: unknown; key?: string | null }): Promise<{ status: number; body: T }>;
+  /** Graceful stop: drains ingestion, checkpoints, closes the store. */
+  stop(): Promise<unknown>;
+}
+
+/** The server as a child process. */
+export interface TestServer extends RunningServer {
+  readonly pid: number;
   readonly process: ChildProcess;
   /** Output of the server so far (stdout and stderr). */
   output(): string;
-  /** Private API call with the personal API key; returns status and parsed JSON. */
-  api<T = any>(pathname: string, init?: { method?: string; body?: unknown; key?: string | null }): Promise<{ status: number; body: T }>;
   /** Graceful stop (SIGTERM: drains ingestion, checkpoints, exits); resolves with the exit code. */
   stop(): Promise<number | null>;
   /** Hard kill, as a crash. */
@@ -57,6 +66,38 @@ export interface StartOptions {
 const ADMIN_EMAIL = 'admin@prickle.test';
 const ADMIN_PASSWORD = 'test-admin-password';
 
+/** The server's environment (its whole configuration, src/config.ts) for a test on `port`. */
+export function serverEnv(port: number, dataDir: string, token: string, apiKey: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PRICKLE_DATA_DIR: dataDir,
+    PRICKLE_PROJECT_TOKEN: token,
+    PRICKLE_PERSONAL_API_KEY: apiKey,
+    PRICKLE_ADMIN_EMAIL: ADMIN_EMAIL,
+    PRICKLE_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    PRICKLE_LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+/** `RunningServer.api`: a private API call with `apiKey` unless told otherwise. */
+export function apiClient(url: string, apiKey: string): RunningServer['api'] {
+  return async (pathname, init = {}) => {
+    const headers: Record<string, string> = {};
+    const key = init.key === undefined ? apiKey : init.key;
+    if (key !== null) headers.authorization = `Bearer ${key}`;
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${url}${pathname}`, {
+      method: init.method ?? 'GET',
+      headers,
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+}
+
 /** What `npm start` runs (package.json), so tests and benchmarks run what users run. */
 const START_SCRIPT = path.join(repoRoot, 'scripts', 'start.sh');
 
@@ -67,19 +108,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const apiKey = options.apiKey ?? 'phx_test_personal_key';
   const child = spawn('sh', [START_SCRIPT, ...(options.nodeArgs ?? [])], {
     cwd: repoRoot,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PRICKLE_DATA_DIR: dataDir,
-      PRICKLE_PROJECT_TOKEN: token,
-      PRICKLE_PERSONAL_API_KEY: apiKey,
-      PRICKLE_ADMIN_EMAIL: ADMIN_EMAIL,
-      PRICKLE_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      PRICKLE_LOG_LEVEL: 'warn',
-      ...options.env,
-    },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...serverEnv(port, dataDir, token, apiKey, options.env) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -115,19 +144,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     adminPassword: options.env?.PRICKLE_ADMIN_PASSWORD ?? ADMIN_PASSWORD,
     process: child,
     output: () => output,
-    async api(pathname, init = {}) {
-      const headers: Record<string, string> = {};
-      const key = init.key === undefined ? apiKey : init.key;
-      if (key !== null) headers.authorization = `Bearer ${key}`;
-      if (init.body !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(`${url}${pathname}`, {
-        method: init.method ?? 'GET',
-        headers,
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : null };
-    },
+    api: apiClient(url, apiKey),
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       return exited;

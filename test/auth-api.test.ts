@@ -2,12 +2,13 @@
 // private API like a key does, refused from other origins, ended by sign-out; keys created and
 // revoked in settings work and stop working at once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from './support/server.js';
+import { startInProcessServer } from './support/in-process-server.js';
+import type { RunningServer } from './support/server.js';
 
-let server: TestServer;
+let server: RunningServer;
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startInProcessServer();
 });
 
 afterAll(async () => {
