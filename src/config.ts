@@ -10,10 +10,16 @@ const optionalSecret = z
   .regex(/^[A-Za-z0-9_\-]+$/, 'may contain only letters, digits, "_" and "-"')
   .optional();
 
+/** The storage backends PRICKLE_STORE may name. */
+export const STORE_BACKENDS = ['duckdb'] as const;
+export type StoreBackend = (typeof STORE_BACKENDS)[number];
+
 const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   HOST: z.string().min(1).default('0.0.0.0'),
   PRICKLE_DATA_DIR: z.string().min(1).default('./data'),
+  // The storage backend (src/store/open-store.ts); the embedded one is the only one so far.
+  PRICKLE_STORE: z.enum(STORE_BACKENDS, { error: `must be one of ${STORE_BACKENDS.join(', ')}` }).default('duckdb'),
   PRICKLE_PROJECT_TOKEN: optionalSecret,
   PRICKLE_PERSONAL_API_KEY: optionalSecret,
   // Group type slots per project. PostHog allows 5 (indexes 0..4); the events table has
@@ -70,6 +76,7 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly dataDir: string;
+  readonly store: StoreBackend;
   readonly projectToken: string | undefined;
   readonly personalApiKey: string | undefined;
   readonly maxGroupTypes: number;
@@ -102,6 +109,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: v.PORT,
     host: v.HOST,
     dataDir: v.PRICKLE_DATA_DIR,
+    store: v.PRICKLE_STORE,
     projectToken: v.PRICKLE_PROJECT_TOKEN,
     personalApiKey: v.PRICKLE_PERSONAL_API_KEY,
     maxGroupTypes: v.PRICKLE_MAX_GROUP_TYPES,

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const store = await openStore({ dataDir: config.dataDir, engineMemoryBytes: config.memory.engine });
+  const store = await openStore({ backend: config.store, dataDir: config.dataDir, engineMemoryBytes: config.memory.engine });
   const { app, queue, projects, users } = await buildServer(config, store);
 
   await firstStart(config, store, { queue, projects, users }, (text) => console.log(text));

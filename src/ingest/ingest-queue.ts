@@ -133,6 +133,9 @@ export class IngestQueue {
 
   /** Opens the queue and its log, and applies what the log holds beyond the engine's position. */
   static async open(store: Store, options: IngestQueueOptions, logger: FastifyBaseLogger): Promise<IngestQueue> {
+    // The log position is stored with the events it covers: a restart applies exactly what the
+    // engine lacks. A backend that cannot commit the two together needs replay made idempotent first.
+    if (!store.capabilities.atomicIngestCommit) throw new Error('The ingest queue needs a store that commits events, state and the log position together.');
     const actors = await Actors.open(store, options.actorCacheBytes);
     const state = IngestStateIndex.fromSnapshot(await store.loadIngestState(), actors.cache, actors.knownDistinctIds);
     const queue = new IngestQueue(store, state, options, logger, actors);

@@ -219,14 +219,31 @@ export interface PropertyValueCount {
   readonly count: number;
 }
 
-export interface Store {
-  close(): Promise<void>;
+/**
+ * What a backend can promise, declared rather than assumed by the code above it. Ingestion keeps
+ * its log position in the same transaction as the events and the persons and groups they
+ * changed; a backend whose events and state live in two engines cannot, and must say so.
+ */
+export interface StoreCapabilities {
+  /** commitIngest writes events, state and the log position in one transaction. */
+  readonly atomicIngestCommit: boolean;
+}
 
+/** The events and the analytic queries over them: what an analytics engine holds. */
+export interface EventStore {
   // Insights: SQL compiled by src/query with this backend's dialect.
   readonly dialect: Dialect;
-  /** Runs a read-only query; `?` placeholders take `params` in order (Dates as timestamps). */
+  /** Runs a read-only query; placeholders (the dialect's) take `params` in order (Dates as timestamps). */
   query(sql: string, params: readonly unknown[]): Promise<Record<string, unknown>[]>;
+  listEvents(query: EventListQuery): Promise<StoredEvent[]>;
+  /** Values of event property `key` (JSON scalars as text), most frequent first; only those containing `valueContains` (any case) when given, and of events since `since` when given. */
+  eventPropertyValues(projectId: number, key: string, valueContains: string | undefined, limit: number, since?: Date): Promise<PropertyValueCount[]>;
+  relatedToGroup(projectId: number, groupTypeIndex: number, groupKey: string, since: Date): Promise<RelatedActors>;
+  relatedToPerson(projectId: number, personId: string, since: Date): Promise<RelatedActors>;
+}
 
+/** Everything else: projects, keys, documents, flags, group types, persons, groups, definitions, warnings. */
+export interface MetadataStore {
   // Projects and keys.
   listProjects(): Promise<Project[]>;
   createProject(project: Project): Promise<void>;
@@ -246,15 +263,8 @@ export interface Store {
   listDocuments(kind: DocumentKind, projectId?: number): Promise<StoredDocument[]>;
   deleteDocument(kind: DocumentKind, id: string): Promise<boolean>;
 
-  // Ingestion.
+  // Ingestion state.
   loadIngestState(): Promise<IngestState>;
-  /**
-   * Writes applied batches, in order, and (when given) the log position they reach, in one
-   * transaction. Later batches' persons and groups win over earlier ones'.
-   */
-  commitIngest(commits: IngestCommit | readonly IngestCommit[], logPosition?: IngestLogPosition): Promise<void>;
-  /** The position of the last commit, null before the first. */
-  loadIngestLogPosition(): Promise<IngestLogPosition | null>;
   // Point reads for ingestion and /flags. They must not wait behind analytic queries or
   // commits (a backend serves them apart), and take many keys at once: callers batch them.
   /** The current persons owning any of these distinct ids, each with all its distinct ids (sorted). */
@@ -272,23 +282,36 @@ export interface Store {
 
   // Group types.
   renameGroupType(projectId: number, groupTypeIndex: number, nameSingular: string | null, namePlural: string | null): Promise<void>;
-  /** Removes the type, its groups and definitions, and blanks its slot in stored events. */
-  deleteGroupType(projectId: number, groupTypeIndex: number): Promise<void>;
 
   // Reads.
   listGroups(query: GroupListQuery): Promise<Group[]>;
   findGroup(projectId: number, groupTypeIndex: number, groupKey: string): Promise<Group | null>;
   findGroups(projectId: number, keys: readonly { groupTypeIndex: number; groupKey: string }[]): Promise<Group[]>;
   groupPropertyValues(projectId: number, groupTypeIndex: number, key: string, valueContains: string | undefined, limit: number): Promise<PropertyValueCount[]>;
-  /** Values of event property `key` (JSON scalars as text), most frequent first; only those containing `valueContains` (any case) when given, and of events since `since` when given. */
-  eventPropertyValues(projectId: number, key: string, valueContains: string | undefined, limit: number, since?: Date): Promise<PropertyValueCount[]>;
   /** Values of person property `key` over current persons, as eventPropertyValues. */
   personPropertyValues(projectId: number, key: string, valueContains: string | undefined, limit: number): Promise<PropertyValueCount[]>;
-  relatedToGroup(projectId: number, groupTypeIndex: number, groupKey: string, since: Date): Promise<RelatedActors>;
-  relatedToPerson(projectId: number, personId: string, since: Date): Promise<RelatedActors>;
   listPropertyDefinitions(query: { projectId: number; type: PropertyDefinitionType; groupTypeIndex: number; search?: string; limit: number; offset: number }): Promise<{ count: number; results: PropertyDefinition[] }>;
   listPersons(query: PersonListQuery): Promise<Person[]>;
   getPersons(projectId: number, personIds: readonly string[]): Promise<Person[]>;
-  listEvents(query: EventListQuery): Promise<StoredEvent[]>;
   listIngestionWarnings(projectId: number): Promise<IngestionWarning[]>;
+}
+
+/**
+ * The server's store: both halves (one engine, as DuckDB, or two), and the operations that span
+ * them. The server speaks to this; a backend made of two engines implements each half apart and
+ * declares in `capabilities` what it cannot do atomically.
+ */
+export interface Store extends EventStore, MetadataStore {
+  readonly capabilities: StoreCapabilities;
+  close(): Promise<void>;
+  /**
+   * Writes applied batches, in order, and (when given) the log position they reach, in one
+   * transaction when `capabilities.atomicIngestCommit`. Later batches' persons and groups win
+   * over earlier ones'.
+   */
+  commitIngest(commits: IngestCommit | readonly IngestCommit[], logPosition?: IngestLogPosition): Promise<void>;
+  /** The position of the last commit, null before the first. */
+  loadIngestLogPosition(): Promise<IngestLogPosition | null>;
+  /** Removes the type, its groups and definitions, and blanks its slot in stored events. */
+  deleteGroupType(projectId: number, groupTypeIndex: number): Promise<void>;
 }

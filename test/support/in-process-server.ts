@@ -17,7 +17,7 @@ export async function startInProcessServer(options: Omit<StartOptions, 'nodeArgs
   const env = serverEnv(0, dataDir, token, apiKey, options.env);
   const config = loadConfig(env);
 
-  const store = await openStore({ dataDir: config.dataDir, engineMemoryBytes: config.memory.engine });
+  const store = await openStore({ backend: config.store, dataDir: config.dataDir, engineMemoryBytes: config.memory.engine });
   let server;
   try {
     server = await buildServer(config, store);

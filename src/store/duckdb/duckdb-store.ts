@@ -6,7 +6,7 @@
 // event-reads.ts and property-reads.ts.
 import fs from 'node:fs';
 import path from 'node:path';
-import type {
+import type { StoreCapabilities,
   DocumentKind,
   EventListQuery,
   FeatureFlagRecord,
@@ -72,6 +72,8 @@ export class DuckDBStore implements Store {
   }
 
   readonly dialect = duckdbDialect;
+  /** One engine, one file: an ingestion commit (events, state, log position) is one transaction. */
+  readonly capabilities: StoreCapabilities = { atomicIngestCommit: true };
 
   async query(sql: string, params: readonly unknown[]): Promise<Row[]> {
     return this.db.read(sql, params as Cell[]);
