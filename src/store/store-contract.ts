@@ -44,8 +44,9 @@ function person(id: string, properties: Record<string, unknown> = {}): PersonRow
 
 const assign = (personId: string, ...distinctIds: string[]) => distinctIds.map((distinctId) => ({ projectId: 1, distinctId, personId }));
 
-export function describeStoreContract(name: string, open: () => Promise<Store>): void {
-  describe(`${name} store contract`, () => {
+/** What spans both halves: the ingestion commit (atomic, ordered), warnings, deleting a group type. */
+export function describeIngestCommitContract(name: string, open: () => Promise<Store>): void {
+  describe(`${name} ingestion commit contract`, () => {
     let store: Store;
     beforeEach(async () => {
       store = await open();
@@ -98,6 +99,54 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(groups.map((g) => [g.groupKey, g.properties, g.version, g.createdAt.toISOString()])).toEqual([['acme', { plan: 'pro' }, 2, '2026-01-01T00:00:00.000Z']]);
     });
 
+    it('rolls back everything when part of a commit fails', async () => {
+      const duplicateType = { projectId: 1, groupTypeIndex: 0, groupType: 'company', nameSingular: null, namePlural: null, createdAt: new Date() };
+      await store.commitIngest({ ...emptyCommit, newGroupTypes: [duplicateType] });
+      await expect(
+        store.commitIngest({ ...emptyCommit, events: encodeEventRows([storedEvent(5)]), newGroupTypes: [duplicateType] }),
+      ).rejects.toThrow();
+      expect(await store.listEvents({ projectId: 1, limit: 10 })).toEqual([]);
+    });
+
+    it('adds up ingestion warning counts per key', async () => {
+      const warning = { projectId: 1, type: 'event_dropped', key: 'missing_distinct_id', details: { reason: 'missing_distinct_id' }, count: 2, firstSeen: at('2026-01-01T00:00:00Z'), lastSeen: at('2026-01-02T00:00:00Z') };
+      await store.commitIngest({ ...emptyCommit, warnings: [warning] });
+      await store.commitIngest({ ...emptyCommit, warnings: [{ ...warning, count: 3, lastSeen: at('2026-01-05T00:00:00Z') }] });
+      const [stored] = await store.listIngestionWarnings(1);
+      expect(stored).toMatchObject({ count: 5, firstSeen: at('2026-01-01T00:00:00Z'), lastSeen: at('2026-01-05T00:00:00Z') });
+      expect(await store.listIngestionWarnings(2)).toEqual([]);
+    });
+
+    it('deleting a group type blanks its slot in events and removes its groups', async () => {
+      await store.commitIngest({
+        ...emptyCommit,
+        events: encodeEventRows([storedEvent(1, { groupKeys: ['acme', 'p1', '', '', ''] })]),
+        newGroups: [group('acme', '2026-01-01T00:00:00Z'), group('p1', '2026-01-01T00:00:00Z', {}, 1)],
+        newGroupTypes: [0, 1].map((i) => ({ projectId: 1, groupTypeIndex: i, groupType: `t${i}`, nameSingular: null, namePlural: null, createdAt: new Date() })),
+      });
+      await store.deleteGroupType(1, 0);
+      const [event] = await store.listEvents({ projectId: 1, limit: 10 });
+      expect(event.groupKeys.slice(0, 2)).toEqual(['', 'p1']);
+      expect(await store.findGroup(1, 0, 'acme')).toBeNull();
+      expect(await store.findGroup(1, 1, 'p1')).not.toBeNull();
+      expect((await store.loadIngestState()).groupTypes.map((t) => t.groupTypeIndex)).toEqual([1]);
+    });
+  });
+}
+
+/** MetadataStore: persons, groups, distinct ids, flags, documents, keys (seeded through commits). */
+export function describeMetadataStoreContract(name: string, open: () => Promise<Store>): void {
+  describe(`${name} metadata store contract`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await open();
+      await store.createProject({ id: 1, name: 'One', apiToken: 'phc_one', timezone: 'UTC', createdAt: new Date() });
+      await store.createProject({ id: 2, name: 'Two', apiToken: 'phc_two', timezone: 'UTC', createdAt: new Date() });
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
     it('looks up persons by any distinct id, each with all its current distinct ids, per project', async () => {
       await store.commitIngest({
         ...emptyCommit,
@@ -142,24 +191,6 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(seen.sort()).toEqual(['1/a', '1/b', '1/c', '2/a']);
     });
 
-    it('rolls back everything when part of a commit fails', async () => {
-      const duplicateType = { projectId: 1, groupTypeIndex: 0, groupType: 'company', nameSingular: null, namePlural: null, createdAt: new Date() };
-      await store.commitIngest({ ...emptyCommit, newGroupTypes: [duplicateType] });
-      await expect(
-        store.commitIngest({ ...emptyCommit, events: encodeEventRows([storedEvent(5)]), newGroupTypes: [duplicateType] }),
-      ).rejects.toThrow();
-      expect(await store.listEvents({ projectId: 1, limit: 10 })).toEqual([]);
-    });
-
-    it('adds up ingestion warning counts per key', async () => {
-      const warning = { projectId: 1, type: 'event_dropped', key: 'missing_distinct_id', details: { reason: 'missing_distinct_id' }, count: 2, firstSeen: at('2026-01-01T00:00:00Z'), lastSeen: at('2026-01-02T00:00:00Z') };
-      await store.commitIngest({ ...emptyCommit, warnings: [warning] });
-      await store.commitIngest({ ...emptyCommit, warnings: [{ ...warning, count: 3, lastSeen: at('2026-01-05T00:00:00Z') }] });
-      const [stored] = await store.listIngestionWarnings(1);
-      expect(stored).toMatchObject({ count: 5, firstSeen: at('2026-01-01T00:00:00Z'), lastSeen: at('2026-01-05T00:00:00Z') });
-      expect(await store.listIngestionWarnings(2)).toEqual([]);
-    });
-
     it('lists groups newest first with keyset pagination and search', async () => {
       const groups = Array.from({ length: 7 }, (_, i) => group(`g${i}`, `2026-01-0${1 + (i % 3)}T00:00:00Z`, { name: i === 4 ? 'Special Corp' : `G${i}` }));
       await store.commitIngest({ ...emptyCommit, newGroups: groups });
@@ -177,43 +208,6 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect((await store.listGroups({ projectId: 1, groupTypeIndex: 0, search: 'G3', limit: 10 })).map((g) => g.groupKey)).toEqual(['g3']);
       expect((await store.listGroups({ projectId: 1, groupTypeIndex: 0, search: '100%', limit: 10 }))).toEqual([]);
       expect(await store.listGroups({ projectId: 2, groupTypeIndex: 0, limit: 10 })).toEqual([]);
-    });
-
-    it('deleting a group type blanks its slot in events and removes its groups', async () => {
-      await store.commitIngest({
-        ...emptyCommit,
-        events: encodeEventRows([storedEvent(1, { groupKeys: ['acme', 'p1', '', '', ''] })]),
-        newGroups: [group('acme', '2026-01-01T00:00:00Z'), group('p1', '2026-01-01T00:00:00Z', {}, 1)],
-        newGroupTypes: [0, 1].map((i) => ({ projectId: 1, groupTypeIndex: i, groupType: `t${i}`, nameSingular: null, namePlural: null, createdAt: new Date() })),
-      });
-      await store.deleteGroupType(1, 0);
-      const [event] = await store.listEvents({ projectId: 1, limit: 10 });
-      expect(event.groupKeys.slice(0, 2)).toEqual(['', 'p1']);
-      expect(await store.findGroup(1, 0, 'acme')).toBeNull();
-      expect(await store.findGroup(1, 1, 'p1')).not.toBeNull();
-      expect((await store.loadIngestState()).groupTypes.map((t) => t.groupTypeIndex)).toEqual([1]);
-    });
-
-    it('follows person merges when reading events and related actors', async () => {
-      await store.commitIngest({
-        ...emptyCommit,
-        events: encodeEventRows([
-          storedEvent(1, { personId: 'pa', groupKeys: ['acme', 'proj', '', '', ''] }),
-          storedEvent(2, { personId: 'pb', groupKeys: ['acme', '', '', '', ''] }),
-        ]),
-        newPersons: [person('pa'), person('pb'), person('pc')],
-        distinctIds: [...assign('pa', 'a'), ...assign('pb', 'b'), ...assign('pc', 'c')],
-        newGroups: [group('acme', '2026-01-01T00:00:00Z'), group('proj', '2026-01-01T00:00:00Z', {}, 1)],
-      });
-      // pa merged into pb, then pb into pc: both old ids now resolve to pc.
-      await store.commitIngest({ ...emptyCommit, deletedPersons: [{ projectId: 1, personId: 'pa' }], personOverrides: [{ projectId: 1, oldPersonId: 'pa', newPersonId: 'pb' }] });
-      await store.commitIngest({ ...emptyCommit, deletedPersons: [{ projectId: 1, personId: 'pb' }], personOverrides: [{ projectId: 1, oldPersonId: 'pb', newPersonId: 'pc' }] });
-      const events = await store.listEvents({ projectId: 1, personId: 'pc', limit: 10 });
-      expect(events).toHaveLength(2);
-      const since = new Date(Date.now() - 3600_000);
-      expect(await store.relatedToGroup(1, 0, 'acme', since)).toEqual({ personIds: ['pc'], groups: [{ groupTypeIndex: 1, groupKey: 'proj' }] });
-      expect(await store.relatedToPerson(1, 'pc', since)).toEqual({ personIds: [], groups: [{ groupTypeIndex: 0, groupKey: 'acme' }, { groupTypeIndex: 1, groupKey: 'proj' }] });
-      expect(await store.relatedToGroup(1, 0, 'acme', new Date())).toEqual({ personIds: [], groups: [] });
     });
 
     it('saves feature flags per project and replaces them whole', async () => {
@@ -267,6 +261,43 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.groupPropertyValues(1, 0, 'plan', undefined, 20)).toEqual([{ value: 'pro', count: 2 }, { value: 'free', count: 1 }]);
       expect(await store.groupPropertyValues(1, 0, 'plan', 'FR', 20)).toEqual([{ value: 'free', count: 1 }]);
     });
+  });
+}
+
+/** EventStore: events read back (following merges), related actors, property values. */
+export function describeEventStoreContract(name: string, open: () => Promise<Store>): void {
+  describe(`${name} event store contract`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await open();
+      await store.createProject({ id: 1, name: 'One', apiToken: 'phc_one', timezone: 'UTC', createdAt: new Date() });
+      await store.createProject({ id: 2, name: 'Two', apiToken: 'phc_two', timezone: 'UTC', createdAt: new Date() });
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('follows person merges when reading events and related actors', async () => {
+      await store.commitIngest({
+        ...emptyCommit,
+        events: encodeEventRows([
+          storedEvent(1, { personId: 'pa', groupKeys: ['acme', 'proj', '', '', ''] }),
+          storedEvent(2, { personId: 'pb', groupKeys: ['acme', '', '', '', ''] }),
+        ]),
+        newPersons: [person('pa'), person('pb'), person('pc')],
+        distinctIds: [...assign('pa', 'a'), ...assign('pb', 'b'), ...assign('pc', 'c')],
+        newGroups: [group('acme', '2026-01-01T00:00:00Z'), group('proj', '2026-01-01T00:00:00Z', {}, 1)],
+      });
+      // pa merged into pb, then pb into pc: both old ids now resolve to pc.
+      await store.commitIngest({ ...emptyCommit, deletedPersons: [{ projectId: 1, personId: 'pa' }], personOverrides: [{ projectId: 1, oldPersonId: 'pa', newPersonId: 'pb' }] });
+      await store.commitIngest({ ...emptyCommit, deletedPersons: [{ projectId: 1, personId: 'pb' }], personOverrides: [{ projectId: 1, oldPersonId: 'pb', newPersonId: 'pc' }] });
+      const events = await store.listEvents({ projectId: 1, personId: 'pc', limit: 10 });
+      expect(events).toHaveLength(2);
+      const since = new Date(Date.now() - 3600_000);
+      expect(await store.relatedToGroup(1, 0, 'acme', since)).toEqual({ personIds: ['pc'], groups: [{ groupTypeIndex: 1, groupKey: 'proj' }] });
+      expect(await store.relatedToPerson(1, 'pc', since)).toEqual({ personIds: [], groups: [{ groupTypeIndex: 0, groupKey: 'acme' }, { groupTypeIndex: 1, groupKey: 'proj' }] });
+      expect(await store.relatedToGroup(1, 0, 'acme', new Date())).toEqual({ personIds: [], groups: [] });
+    });
 
     it('counts event and person property values, scalars only, per project', async () => {
       const withProperties = (n: number, properties: Record<string, unknown>, projectId = 1) => storedEvent(n, { projectId, propertiesJson: JSON.stringify(properties) });
@@ -305,4 +336,11 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.personPropertyValues(1, 'plan', undefined, 20)).toEqual([{ value: 'free', count: 1 }, { value: 'pro', count: 1 }]);
     });
   });
+}
+
+/** Every contract a backend implementing the whole Store meets. */
+export function describeStoreContract(name: string, open: () => Promise<Store>): void {
+  describeIngestCommitContract(name, open);
+  describeMetadataStoreContract(name, open);
+  describeEventStoreContract(name, open);
 }
