@@ -51,7 +51,8 @@ const EVENTS_PER_LINE = 200;
 const MAGIC = 0x324b5250; // "PRK2" little-endian
 /** Records of the first format: the events' fields in the JSON line, properties texts after it. */
 const LEGACY_MAGIC = 0x4c4b5250; // "PRKL"
-const HEADER_BYTES = 16;
+/** Bytes a record takes in the log beyond its payload. */
+export const RECORD_HEADER_BYTES = 16;
 /** A new segment starts past this size; segments wholly applied are deleted. */
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 
@@ -92,7 +93,7 @@ function withFields(head: Buffer, headBytes: number, fields: Uint8Array): Encode
 }
 
 function recordHeader(projectId: number, length: number, crc: number): Buffer {
-  const header = Buffer.allocUnsafe(HEADER_BYTES);
+  const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
   header.writeUInt32LE(MAGIC, 0);
   header.writeUInt32LE(length, 4);
   header.writeUInt32LE(crc, 8);
@@ -218,7 +219,7 @@ export class IngestLog {
           return;
         }
         for (const p of batch) {
-          const bytes = HEADER_BYTES + p.request.payload.length;
+          const bytes = RECORD_HEADER_BYTES + p.request.payload.length;
           this.offset += bytes;
           this.onDurable(p.request, { segment: this.segment, offset: this.offset }, bytes);
           p.resolve();
@@ -276,12 +277,12 @@ function readSegment(dir: string, segment: number, start: number, replay: (reque
   const file = path.join(dir, segmentName(segment));
   const data = fs.readFileSync(file);
   let at = start;
-  while (at + HEADER_BYTES <= data.length) {
+  while (at + RECORD_HEADER_BYTES <= data.length) {
     const length = data.readUInt32LE(at + 4);
-    const end = at + HEADER_BYTES + length;
+    const end = at + RECORD_HEADER_BYTES + length;
     const magic = data.readUInt32LE(at);
     if ((magic !== MAGIC && magic !== LEGACY_MAGIC) || end > data.length) break;
-    const payload = data.subarray(at + HEADER_BYTES, end);
+    const payload = data.subarray(at + RECORD_HEADER_BYTES, end);
     if (crc32(payload) !== data.readUInt32LE(at + 8)) break;
     const projectId = data.readUInt32LE(at + 12);
     replay({ projectId, payload: magic === MAGIC ? payload : upgradeLegacyPayload(payload) }, { segment, offset: end });

@@ -7,11 +7,9 @@ import { CommitBuilder } from './commit-builder.js';
 import type { GroupContext } from './groups.js';
 import { ingestEvent, WARNING_EVENT_DROPPED } from './ingest-processor.js';
 import { recordEventPropertyTypes } from './property-definitions.js';
-import { decodePayload, IngestLog, type EncodedPayload, type LoggedRequest, type LogPosition, type LogRecord } from './ingest-log.js';
+import { decodePayload, IngestLog, RECORD_HEADER_BYTES, type EncodedPayload, type LoggedRequest, type LogPosition, type LogRecord } from './ingest-log.js';
 import { IngestStateIndex, type ProjectState } from './project-state.js';
 import { Actors } from './actors.js';
-
-type PendingRequest = LoggedRequest & { readonly entry: Entry };
 
 /**
  * A request waiting to be applied and committed, and the submission waiting for it (none when
@@ -20,8 +18,7 @@ type PendingRequest = LoggedRequest & { readonly entry: Entry };
  * heap): the records are decoded when applied and dropped after, so they die young instead of
  * being promoted while the commit runs; a retried commit decodes them again.
  */
-interface Entry {
-  readonly request: LoggedRequest;
+interface Entry extends LoggedRequest {
   /** Where its record ends in the log, once durable. */
   end?: LogPosition;
   durable: boolean;
@@ -145,7 +142,8 @@ export class IngestQueue {
       options.dataDir,
       from,
       (request, end) => replayed.push({ request, end }),
-      (request, end) => queue.becameDurable((request as PendingRequest).entry, end),
+      // The log hands back what it was given: the entry itself (see submit).
+      (request, end) => queue.becameDurable(request as Entry, end),
     );
     if (replayed.length > 0) {
       logger.info({ records: replayed.length }, 'applying accepted events from the ingest log');
@@ -183,10 +181,8 @@ export class IngestQueue {
     this.assertAccepting();
     if (this.log.broken) throw new HttpError('unavailable', 'Ingestion could not write its log; retry.');
     return new Promise<void>((resolve, reject) => {
-      const request = { projectId, payload: payload.bytes } as PendingRequest;
-      const entry = this.enqueue(request, 16 + payload.bytes.length, { resolve, reject });
-      (request as { entry: Entry }).entry = entry;
-      this.log.append(request, payload.crc).catch((error: unknown) => this.logWriteFailed(entry, error));
+      const entry = this.enqueue({ projectId, payload: payload.bytes }, RECORD_HEADER_BYTES + payload.bytes.length, { resolve, reject });
+      this.log.append(entry, payload.crc).catch((error: unknown) => this.logWriteFailed(entry, error));
     });
   }
 
@@ -234,7 +230,7 @@ export class IngestQueue {
   private enqueue(request: LoggedRequest, bytes: number, answer: Entry['answer']): Entry {
     this.submittedSeq += 1;
     this.backlogBytes += bytes;
-    const entry: Entry = { request, durable: false, applied: false, lost: false, bytes, seq: this.submittedSeq, answer };
+    const entry: Entry = { projectId: request.projectId, payload: request.payload, durable: false, applied: false, lost: false, bytes, seq: this.submittedSeq, answer };
     this.toApply.push(entry);
     this.kick();
     return entry;
@@ -335,9 +331,9 @@ export class IngestQueue {
     while (
       taken < this.toApply.length &&
       this.toApply[taken].seq <= limitSeq &&
-      (taken === 0 || bytes + this.toApply[taken].request.payload.length <= MAX_BYTES_PER_APPLY)
+      (taken === 0 || bytes + this.toApply[taken].payload.length <= MAX_BYTES_PER_APPLY)
     ) {
-      bytes += this.toApply[taken].request.payload.length;
+      bytes += this.toApply[taken].payload.length;
       taken += 1;
     }
     return this.toApply.splice(0, taken);
@@ -348,7 +344,7 @@ export class IngestQueue {
     const entries = this.takeEntries();
     const batch = this.actors.beginBatch();
     try {
-      const records = entries.map((e) => decodePayload(e.request.projectId, e.request.payload));
+      const records = entries.map((e) => decodePayload(e.projectId, e.payload));
       // The persons and groups the batch needs and the cache lacks, read in one go (and pinned).
       const loading = this.actors.prefetch(records, (projectId) => this.state.project(projectId));
       if (loading) await loading;

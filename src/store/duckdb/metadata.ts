@@ -71,13 +71,18 @@ export async function listPersonalApiKeys(db: DuckDBConnections, projectId: numb
   return (await db.read('SELECT * FROM personal_api_keys WHERE project_id = ? ORDER BY created_at, id', [projectId])).map(rowToPersonalApiKey);
 }
 
-export async function deletePersonalApiKey(db: DuckDBConnections, projectId: number, id: string): Promise<boolean> {
+/** Runs a DELETE in its own transaction; whether it removed anything. */
+async function deleteRows(db: DuckDBConnections, statement: string, params: (string | number)[]): Promise<boolean> {
   let deleted = false;
   await db.transaction(async (c) => {
-    const result = await c.run('DELETE FROM personal_api_keys WHERE project_id = ? AND id = ?', [projectId, id]);
+    const result = await c.run(statement, params);
     deleted = Number(result.rowsChanged) > 0;
   });
   return deleted;
+}
+
+export function deletePersonalApiKey(db: DuckDBConnections, projectId: number, id: string): Promise<boolean> {
+  return deleteRows(db, 'DELETE FROM personal_api_keys WHERE project_id = ? AND id = ?', [projectId, id]);
 }
 
 // Web app records.
@@ -102,13 +107,8 @@ export async function listDocuments(db: DuckDBConnections, kind: DocumentKind, p
   return rows.map(rowToDocument);
 }
 
-export async function deleteDocument(db: DuckDBConnections, kind: DocumentKind, id: string): Promise<boolean> {
-  let deleted = false;
-  await db.transaction(async (c) => {
-    const result = await c.run('DELETE FROM documents WHERE kind = ? AND id = ?', [kind, id]);
-    deleted = Number(result.rowsChanged) > 0;
-  });
-  return deleted;
+export function deleteDocument(db: DuckDBConnections, kind: DocumentKind, id: string): Promise<boolean> {
+  return deleteRows(db, 'DELETE FROM documents WHERE kind = ? AND id = ?', [kind, id]);
 }
 
 // Ingestion.

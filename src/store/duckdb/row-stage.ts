@@ -5,6 +5,7 @@
 // text. Same dialect and same durability argument as event-stage.ts.
 import fs from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { ByteWriter } from '../../byte-writer.js';
 import { csvQuoted } from '../event-rows.js';
 import { readCsv, writeAll } from './event-stage.js';
 
@@ -27,15 +28,17 @@ export class RowStage {
   /** Appends `rows` (cells in `columns` order) to `table` inside the connection's open transaction. */
   async insert(c: DuckDBConnection, table: string, columns: readonly [name: string, kind: ColumnKind][], rows: readonly StagedCell[][]): Promise<void> {
     if (rows.length === 0) return;
-    let text = '';
+    // Written as bytes, not built as one string (see byte-writer.ts): a transaction with many new
+    // persons makes megabytes of it.
+    const text = new ByteWriter();
     let longest = 0;
     for (const row of rows) {
       let line = cell(row[0]);
       for (let i = 1; i < row.length; i++) line += `,${cell(row[i])}`;
       if (line.length > longest) longest = line.length;
-      text += `${line}\n`;
+      text.write(`${line}\n`);
     }
-    await writeAll(this.file, [Buffer.from(text)]);
+    await writeAll(this.file, [text.bytes()]);
     const values = columns.map(([name, kind]) => (kind === 'timestamp' ? `make_timestamp(${name} * 1000)` : name));
     // A UTF-16 code unit takes at most 3 bytes of UTF-8.
     const source = readCsv(this.file, columns.map(([name, kind]) => [name, CSV_TYPES[kind]]), longest * 3);
