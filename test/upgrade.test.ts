@@ -55,4 +55,35 @@ describe('upgrade from 0.1.0', () => {
     const second = await open(dataDir);
     await expectIntact(second, 1);
   }, 120_000);
+
+  it('applies acknowledged events still waiting in an ingest log of the first format', async () => {
+    // A server of the first ingest-log format answered these, then stopped before its engine
+    // committed them: a record ("PRKL") whose JSON line holds the events' fields, their
+    // properties texts after it.
+    const dataDir = tempDataDir();
+    fs.writeFileSync(path.join(dataDir, 'prickle.duckdb'), zlib.gunzipSync(fs.readFileSync(fixture)));
+    const events = ['00000000-0000-4000-8000-00000000a001', '00000000-0000-4000-8000-00000000a002'].map((uuid, i) => ({
+      uuid,
+      event: 'page',
+      distinctId: 'user-7',
+      timestampMs: Date.parse('2026-11-21T00:00:00Z') + i,
+      personless: false,
+      groups: { company: 'c7' },
+    }));
+    const properties = events.map(() => JSON.stringify({ $groups: { company: 'c7' }, $lib: 'posthog-node' }));
+    const meta = JSON.stringify({ d: [], t: [], e: events, p: properties.map((text) => Buffer.byteLength(text)) });
+    const payload = Buffer.from(`${meta}\n${properties.join('')}`);
+    const header = Buffer.alloc(16);
+    header.writeUInt32LE(0x4c4b5250, 0);
+    header.writeUInt32LE(payload.length, 4);
+    header.writeUInt32LE(zlib.crc32(payload), 8);
+    header.writeUInt32LE(1, 12);
+    fs.mkdirSync(path.join(dataDir, 'ingest-log'));
+    fs.writeFileSync(path.join(dataDir, 'ingest-log', '000000000001.log'), Buffer.concat([header, payload]));
+
+    const server = await open(dataDir);
+    await expectIntact(server, 2);
+    const listed = await server.api('/api/projects/@current/events/?event=page&after=2026-11-20&limit=10');
+    expect(listed.body.results.map((e: { id: string }) => e.id).sort()).toEqual(events.map((e) => e.uuid));
+  }, 120_000);
 });
