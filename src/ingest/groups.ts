@@ -126,7 +126,7 @@ export function applyGroupIdentify(
         changed = true;
       }
     }
-    const createdAt = at < existing.createdAt ? at : existing.createdAt;
+    const createdAt = at.getTime() < existing.createdAt.getTime() ? at : existing.createdAt;
     if (!changed && createdAt === existing.createdAt) return index;
     next = { ...existing, properties, createdAt, updatedAt: new Date(), version: existing.version + 1 };
   }

@@ -70,7 +70,7 @@ function mergeDistinctIds(
   } else if (into && other && into !== other) {
     if (other.isIdentified && !force) return;
     into.properties = { ...other.properties, ...into.properties };
-    into.createdAt = other.createdAt < into.createdAt ? other.createdAt : into.createdAt;
+    into.createdAt = other.createdAt.getTime() < into.createdAt.getTime() ? other.createdAt : into.createdAt;
     into.isIdentified = true;
     into.version += 1;
     for (const id of other.distinctIds) {
@@ -118,9 +118,10 @@ export function processPerson(state: ProjectState, event: IngestEvent, at: Date,
     mergeDistinctIds(state, event.distinctId, event.alias, event.event === '$merge_dangerously', at, commit);
   }
   let person = state.personOf(event.distinctId);
+  // Dates compared by getTime(): `<` on two Dates converts both through valueOf, on every event.
   if (!person) {
     person = createPerson(state, [event.distinctId], at, commit, false);
-  } else if (at < person.createdAt) {
+  } else if (at.getTime() < person.createdAt.getTime()) {
     person.createdAt = at;
     person.version += 1;
     commit.touchPerson(person);

@@ -121,14 +121,17 @@ SELECT * EXCLUDE (seq, rn) FROM (
   new_person_id VARCHAR NOT NULL,
   PRIMARY KEY (project_id, old_person_id)
 )`,
+  // uuid and properties are nearly all distinct: a dictionary never pays off for them, and
+  // naming FSST spares every checkpoint from trying one first (about 3% of ingestion's CPU).
+  // Tables created before keep DuckDB's own choice, which reads the same.
   `CREATE TABLE IF NOT EXISTS events (
-  uuid VARCHAR NOT NULL,
+  uuid VARCHAR NOT NULL USING COMPRESSION fsst,
   project_id INTEGER NOT NULL,
   event VARCHAR NOT NULL,
   distinct_id VARCHAR NOT NULL,
   person_id VARCHAR NOT NULL,
   timestamp TIMESTAMP NOT NULL,
-  properties VARCHAR NOT NULL,
+  properties VARCHAR NOT NULL USING COMPRESSION fsst,
   ${groupColumns},
   created_at TIMESTAMP NOT NULL
 )`,
