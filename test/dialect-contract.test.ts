@@ -64,6 +64,23 @@ describe('propertyText: a property of a JSON column as text', () => {
   });
 });
 
+describe('propertyScalarText: a property as text only when it is a scalar', () => {
+  const read = (json: string[], key: string) => each(json, 'VARCHAR', (x) => d.propertyScalarText(x, key));
+
+  it('renders strings, numbers and booleans as propertyText does', async () => {
+    expect(await read(['{"a": "x"}', '{"a": ""}', '{"a": 1}', '{"a": 1.5}', '{"a": true}', '{"a": false}'], 'a')).toEqual(['x', '', '1', '1.5', 'true', 'false']);
+  });
+
+  it('is NULL for a JSON null, a missing key, an object and an array', async () => {
+    expect(await read(['{"a": null}', '{}', '{"a": {"b": 1}}', '{"a": [1, 2]}'], 'a')).toEqual([null, null, null, null]);
+  });
+
+  it('takes a key with dots or quotes as one key', async () => {
+    expect(await read(['{"a.b": "flat", "a": {"b": "nested"}}'], 'a.b')).toEqual(['flat']);
+    expect(await read(['{"we\\"ird": 2}'], 'we"ird')).toEqual(['2']);
+  });
+});
+
 describe('property filters over JSON null and missing properties', () => {
   // Rows: {"a": null}, {}, {"a": "x"}, {"a": ""}. JSON null reads as missing, as PostHog's HogQL
   // property access does (it turns a raw 'null' into NULL), so null is neither set nor equal to anything.

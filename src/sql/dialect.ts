@@ -3,7 +3,15 @@
 import type { Placeholders, Sql } from './sql.js';
 
 export type Interval = 'hour' | 'day' | 'week' | 'month';
-export type LogicalTable = 'events' | 'persons' | 'groups' | 'person_overrides';
+/** The tables queries read, by the names of the logical model (each backend maps them to its own relations). */
+export type LogicalTable =
+  | 'events'
+  | 'persons'
+  | 'groups'
+  | 'person_overrides'
+  | 'person_distinct_ids'
+  | 'property_definitions'
+  | 'ingestion_warnings';
 export type Aggregate = 'count' | 'min' | 'max' | 'sum' | 'avg';
 
 export interface Dialect extends Placeholders {
@@ -11,6 +19,11 @@ export interface Dialect extends Placeholders {
   table(name: LogicalTable): Sql;
   /** A property of a JSON properties column as text; NULL when missing or JSON null. */
   propertyText(column: Sql, key: string): Sql;
+  /**
+   * A property as text only when it is a string, number or boolean (`true`, numbers as written);
+   * NULL when missing, JSON null, an object or an array.
+   */
+  propertyScalarText(column: Sql, key: string): Sql;
   /** A stored UTC timestamp as wall-clock time in the time zone (IANA name). */
   localTime(utcTimestamp: Sql, timeZone: string): Sql;
   /** Start of the interval holding a wall-clock timestamp; weeks start on Sunday, as PostHog's default. */

@@ -7,7 +7,13 @@ const TABLES: Record<LogicalTable, string> = {
   persons: 'current_persons',
   groups: 'current_groups',
   person_overrides: 'person_overrides',
+  person_distinct_ids: 'current_person_distinct_ids',
+  property_definitions: 'property_definitions',
+  ingestion_warnings: 'ingestion_warnings',
 };
+
+/** JSONPath of the top-level key `key` as written, dots and quotes included. */
+const keyPath = (key: string) => `$."${key.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
 
 const NEAREST = { after: '>', atOrAfter: '>=', before: '<' } as const;
 const where = (condition: Sql | undefined) => (condition ? sql` FILTER (WHERE ${condition})` : raw(''));
@@ -16,7 +22,9 @@ const keyOf = (keys: readonly Sql[]) => (keys.length === 1 ? keys[0] : sql`(${jo
 
 export const duckdbDialect: Dialect = {
   table: (name) => raw(TABLES[name]),
-  propertyText: (column, key) => sql`json_extract_string(${column}, ${`$."${key.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`})`,
+  propertyText: (column, key) => sql`json_extract_string(${column}, ${keyPath(key)})`,
+  propertyScalarText: (column, key) =>
+    sql`CASE WHEN json_type(${column}, ${keyPath(key)}) NOT IN ('NULL', 'OBJECT', 'ARRAY') THEN json_extract_string(${column}, ${keyPath(key)}) END`,
   localTime: (utc, timeZone) =>
     // Stored timestamps are naive UTC; UTC needs no conversion (and none is cheapest).
     timeZone === 'UTC' ? utc : sql`timezone(${timeZone}, ${utc} AT TIME ZONE 'UTC')`,

@@ -196,15 +196,15 @@ export class DuckDBStore implements Store {
   }
 
   groupPropertyValues(projectId: number, groupTypeIndex: number, key: string, valueContains: string | undefined, limit: number): Promise<PropertyValueCount[]> {
-    return properties.groupPropertyValues(this.db, projectId, groupTypeIndex, key, valueContains, limit);
+    return properties.propertyValues(this.db, projectId, { kind: 'groups', groupTypeIndex }, key, valueContains, limit);
   }
 
   eventPropertyValues(projectId: number, key: string, valueContains: string | undefined, limit: number, since?: Date): Promise<PropertyValueCount[]> {
-    return properties.eventPropertyValues(this.db, projectId, key, valueContains, limit, since);
+    return properties.propertyValues(this.db, projectId, { kind: 'events', since }, key, valueContains, limit);
   }
 
   personPropertyValues(projectId: number, key: string, valueContains: string | undefined, limit: number): Promise<PropertyValueCount[]> {
-    return properties.personPropertyValues(this.db, projectId, key, valueContains, limit);
+    return properties.propertyValues(this.db, projectId, { kind: 'persons' }, key, valueContains, limit);
   }
 
   relatedToGroup(projectId: number, groupTypeIndex: number, groupKey: string, since: Date): Promise<RelatedActors> {
