@@ -205,10 +205,15 @@ function actorFunnels(source: FunnelSource): { relations: Relations; hasBreakdow
   } else if (source.order === 'strict') {
     const order = raw('t, m');
     const next = (column: string, j: number) => d.lead(raw(column), j, raw('actor'), order);
+    // The next rows' values only when a run depends on them: every lead is sorted along with
+    // all of the actor's events, the bulk of a strict funnel's cost.
+    const withValues = byValue || runs !== undefined;
     const leads = r.add(
       'funnel_next_rows',
-      sql`SELECT actor, t AS t0, m AS m0, l AS l0, ${ownRun} AS run${join(
-        range(n, 1).map((j) => sql`, ${next('t', j)} AS ${raw(`t${j}`)}, ${next('m', j)} AS ${raw(`m${j}`)}, ${next('l', j)} AS ${raw(`l${j}`)}`),
+      sql`SELECT actor, t AS t0, m AS m0${withValues ? raw(', l AS l0') : raw('')}, ${ownRun} AS run${join(
+        range(n, 1).map(
+          (j) => sql`, ${next('t', j)} AS ${raw(`t${j}`)}, ${next('m', j)} AS ${raw(`m${j}`)}${withValues ? sql`, ${next('l', j)} AS ${raw(`l${j}`)}` : raw('')}`,
+        ),
         '',
       )} FROM ${events}`,
     );
@@ -222,7 +227,7 @@ function actorFunnels(source: FunnelSource): { relations: Relations; hasBreakdow
       ]);
     let strictAttempts = r.add(
       'funnel_strict_attempts',
-      sql`SELECT actor, run, l${raw(attributedStep ? String(attributedStep) : '0')} AS la, t0, m0${join(
+      sql`SELECT actor, run${withValues ? raw(`, l${attributedStep ? attributedStep : 0} AS la`) : raw('')}, t0, m0${join(
         range(n, 1).map((k) => sql`, CASE WHEN ${and(range(k + 1, 1).map(stepHolds))} THEN ${raw(`t${k}`)} END AS ${raw(`t${k}`)}, ${raw(`m${k}`)}`),
         '',
       )} FROM ${leads} WHERE ${d.hasAnyBit(raw('m0'), 1)}`,
