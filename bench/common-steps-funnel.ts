@@ -3,7 +3,10 @@
 // attempts, so this is the funnel where the per-attempt work shows. Its events go to a project
 // of their own; the funnel is timed through the HTTP API, then (server stopped) as hand-written
 // DuckDB SQL run directly on the same database file, for the ratio.
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { TestServer } from '../test/support/server.js';
 import { funnelsQuerySchema, runFunnels } from '../src/query/funnels/funnels.js';
@@ -223,17 +226,84 @@ export async function runCommonStepsByHand(
   }
 }
 
+/**
+ * The same rows in ClickHouse (chdb: its engine in-process, in a scratch directory), and the
+ * funnel as ClickHouse users write it: windowFunnel per company, over microsecond times.
+ */
+export async function runCommonStepsOnClickHouse(
+  dataDir: string,
+  options: CommonStepsOptions,
+  projectId: number,
+  from: Date,
+  to: Date,
+): Promise<{ clickhouseMs: number; clickhouseCounts: number[]; version: string }> {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'prickle-bench-chdb-'));
+  const parquet = path.join(scratch, 'events.parquet');
+  try {
+    const store = await openStore({ dataDir });
+    try {
+      // Parameters do not reach COPY's target: the file name is ours, the rest are parameters.
+      await store.query(
+        `COPY (SELECT "$group_0" AS company, CAST(epoch_us(timestamp) AS BIGINT) AS t, event FROM events
+           WHERE project_id = ? AND timestamp >= ? AND timestamp <= ? AND "$group_0" <> '') TO '${parquet}' (FORMAT parquet)`,
+        [projectId, from, to],
+      );
+    } finally {
+      await store.close();
+    }
+    const { Session } = await import('chdb');
+    const session = new Session(path.join(scratch, 'clickhouse'));
+    try {
+      session.query('CREATE TABLE events (company String, t UInt64, event LowCardinality(String)) ENGINE = MergeTree ORDER BY (company, t)');
+      session.query(`INSERT INTO events SELECT company, t, event FROM file('${parquet}', Parquet)`);
+      const version = session.query('SELECT version()', 'CSV').trim().replaceAll('"', '');
+      const conditions = STEPS.map((step) => `event = '${step}'`).join(', ');
+      const text = `SELECT level, count() AS actors FROM (
+          SELECT company, windowFunnel(${options.windowDays * 86_400_000_000})(t, ${conditions}) AS level
+          FROM events WHERE event IN (${STEPS.map((step) => `'${step}'`).join(', ')}) GROUP BY company
+        ) GROUP BY level`;
+      let clickhouseCounts: number[] = [];
+      const clickhouseMs = await timed(options.repetitions, async () => {
+        const levels = session
+          .query(text, 'JSONEachRow')
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as { level: number; actors: number | string });
+        // Companies reaching at least each step.
+        clickhouseCounts = STEPS.map((_, k) => levels.filter((l) => Number(l.level) > k).reduce((n, l) => n + Number(l.actors), 0));
+      });
+      return { clickhouseMs, clickhouseCounts, version };
+    } finally {
+      session.cleanup();
+    }
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
 export function commonStepsRows(
   options: CommonStepsOptions,
   api: { apiMs: number; apiCounts: number[] },
   hand: { handMs: number; handCounts: number[]; engineMs: number },
+  clickhouse?: { clickhouseMs: number; clickhouseCounts: number[]; version: string },
 ): ResultRow[] {
   const same = api.apiCounts.join() === hand.handCounts.join();
+  const clickhouseRow: ResultRow[] = clickhouse
+    ? [
+        {
+          section: 'query',
+          metric: `funnel: common steps, the same rows in ClickHouse ${clickhouse.version} (chdb, in-process): windowFunnel per company`,
+          value: `${clickhouse.clickhouseMs.toFixed(0)} ms; API / ClickHouse ${(api.apiMs / clickhouse.clickhouseMs).toFixed(2)}x, hand-written DuckDB SQL / ClickHouse ${(hand.handMs / clickhouse.clickhouseMs).toFixed(2)}x; steps ${clickhouse.clickhouseCounts.map(formatInt).join(' → ')}${clickhouse.clickhouseCounts.join() === api.apiCounts.join() ? ' (same as the API)' : ' (DIFFERENT from the API)'}`,
+        },
+      ]
+    : [];
   return [
     {
       section: 'query',
       metric: `funnel: common steps (3 steps of 7% each, ${formatInt(options.companies)} companies, ${formatInt(options.events)} events) API vs hand-written SQL`,
       value: `API ${api.apiMs.toFixed(0)} ms (its SQL alone ${hand.engineMs.toFixed(0)} ms), hand-written DuckDB SQL ${hand.handMs.toFixed(0)} ms, ratio ${(api.apiMs / hand.handMs).toFixed(2)}x (SQL alone ${(hand.engineMs / hand.handMs).toFixed(2)}x); steps ${api.apiCounts.map(formatInt).join(' → ')}${same ? '' : ` (hand-written: ${hand.handCounts.map(formatInt).join(' → ')}: DIFFERENT)`}`,
     },
+    ...clickhouseRow,
   ];
 }

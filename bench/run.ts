@@ -20,7 +20,7 @@ import { startServer, type TestServer } from '../test/support/server.js';
 import { directorySize } from './server-process.js';
 import { defaultDatasetOptions } from './query-dataset.js';
 import { loadQueryDataset, queryRows, timeQueriesOnEngine, timeQueriesOverHttp } from './query-bench.js';
-import { commonStepsRows, defaultCommonStepsOptions, runCommonStepsByHand, runCommonStepsOverHttp } from './common-steps-funnel.js';
+import { commonStepsRows, defaultCommonStepsOptions, runCommonStepsByHand, runCommonStepsOnClickHouse, runCommonStepsOverHttp } from './common-steps-funnel.js';
 import { defaultGroupsOptions, groupsRows, runGroupsBench } from './groups-bench.js';
 import { defaultFlagsOptions, flagsRows, runFlagsBench, setupFlagsData, type FlagsBenchOptions, type FlagsResult } from './flags-bench.js';
 import { defaultSoakOptions, prepareSoakTraffic, runSoakBench, soakRows, soakVerdicts, type SoakBenchOptions, type SoakResult } from './soak-bench.js';
@@ -272,7 +272,8 @@ async function main(): Promise<void> {
       rows.push(...queryRows(loaded, timings, engine, rssPeak));
       if (commonStepsApi) {
         const hand = await runCommonStepsByHand(server.dataDir, commonSteps, commonStepsApi.projectId, commonStepsApi.from, commonStepsApi.to);
-        rows.push(...commonStepsRows(commonSteps, commonStepsApi, hand));
+        const clickhouse = await runCommonStepsOnClickHouse(server.dataDir, commonSteps, commonStepsApi.projectId, commonStepsApi.from, commonStepsApi.to);
+        rows.push(...commonStepsRows(commonSteps, commonStepsApi, hand, clickhouse));
       }
     });
   }

@@ -31,8 +31,8 @@ describe('funnel SQL on DuckDB', () => {
     expect(squash(sql)).toBe(
       squash(`WITH funnel_events AS (SELECT CAST(e."$group_0" AS VARCHAR) AS actor, CAST(epoch_us(e.timestamp) AS DOUBLE) AS t, CASE WHEN (e.event = ?) THEN 1 ELSE 0 END + CASE WHEN (e.event = ? AND ((json_extract_string(e.properties, ?) = ?))) THEN 2 ELSE 0 END AS m, CAST(NULL AS VARCHAR) AS b, CAST(NULL AS VARCHAR) AS l FROM events e WHERE (e.project_id = ? AND e.timestamp >= ? AND e.timestamp <= ? AND e."$group_0" <> '' AND e.event IN (?, ?))),
       funnel_attempts_0 AS (SELECT actor, CAST(NULL AS VARCHAR) AS run, t AS t0, m AS m0 FROM funnel_events WHERE (m & 1) <> 0),
-      funnel_attempts_1 AS (SELECT a.*, n.t AS t1, n.m AS m1 FROM funnel_attempts_0 a ASOF LEFT JOIN (SELECT actor, l, t, m FROM funnel_events WHERE (m & 2) <> 0) n ON n.actor = a.actor AND n.t > a.t0),
-      funnel_attempts AS (SELECT actor, run, t0, m0, CASE WHEN (t1 <= t0 + ?) THEN t1 END AS t1, m1 FROM funnel_attempts_1),
+      funnel_attempts_1 AS (SELECT a.*, n.t AS t1 FROM funnel_attempts_0 a ASOF LEFT JOIN (SELECT actor, t FROM funnel_events WHERE (m & 2) <> 0) n ON n.actor = a.actor AND n.t > a.t0),
+      funnel_attempts AS (SELECT actor, run, t0, m0, CASE WHEN (t1 <= t0 + ?) THEN t1 END AS t1 FROM funnel_attempts_1),
       funnel_reached AS (SELECT *, (1 + CASE WHEN t1 IS NOT NULL THEN 1 ELSE 0 END) AS reached_steps FROM funnel_attempts),
       funnel_best AS (SELECT actor, run, max(reached_steps) AS reached, arg_min((t1 - t0) / 1000000, (-reached_steps, t0)) AS d1 FROM funnel_reached GROUP BY actor, run),
       actor_funnels AS (SELECT actor, run AS value, reached, d1 FROM funnel_best),

@@ -183,13 +183,16 @@ function actorFunnels(source: FunnelSource): { relations: Relations; hasBreakdow
             sql`SELECT e.actor, u.run, e.t AS t0, e.m AS m0 FROM ${events} e JOIN ${runs} u ON u.actor = e.actor WHERE ${d.hasAnyBit(raw('e.m'), 1)}`,
           )
         : r.add('funnel_attempts_0', sql`SELECT actor, ${ownRun} AS run, t AS t0, m AS m0 FROM ${events} WHERE ${d.hasAnyBit(raw('m'), 1)}`);
+    // Each join sorts what it carries: the step's masks only for exclusions, labels only for runs.
+    const withMasks = source.exclusions.length > 0;
     for (const k of range(n, 1)) {
       const restricted = k === attributedStep;
-      const rows = sql`(SELECT actor, l, t, m FROM ${events} WHERE ${d.hasAnyBit(raw('m'), 2 ** k)}) n`;
+      const carried = ['actor', 't', ...(byValue || restricted ? ['l'] : []), ...(withMasks ? ['m'] : [])].join(', ');
+      const rows = sql`(SELECT ${raw(carried)} FROM ${events} WHERE ${d.hasAnyBit(raw('m'), 2 ** k)}) n`;
       const on = restricted ? sql`${sameActor('a', 'n')} AND n.l = a.run` : sameActor('a', 'n');
       previous = r.add(
         `funnel_attempts_${k}`,
-        sql`SELECT a.*, n.t AS ${raw(`t${k}`)}, n.m AS ${raw(`m${k}`)} FROM ${d.nearestJoin(sql`${previous} a`, rows, on, raw('n.t'), 'after', raw(`a.t${k - 1}`))}`,
+        sql`SELECT a.*, n.t AS ${raw(`t${k}`)}${withMasks ? raw(`, n.m AS m${k}`) : raw('')} FROM ${d.nearestJoin(sql`${previous} a`, rows, on, raw('n.t'), 'after', raw(`a.t${k - 1}`))}`,
       );
     }
     // Later steps are later still: once one is outside the window, so are the rest. A join from
@@ -198,7 +201,7 @@ function actorFunnels(source: FunnelSource): { relations: Relations; hasBreakdow
     attempts = r.add(
       'funnel_attempts',
       sql`SELECT actor, run, t0, m0${join(
-        range(n, 1).map((k) => sql`, CASE WHEN ${inside(k)} THEN ${raw(`t${k}`)} END AS ${raw(`t${k}`)}, ${raw(`m${k}`)}`),
+        range(n, 1).map((k) => sql`, CASE WHEN ${inside(k)} THEN ${raw(`t${k}`)} END AS ${raw(`t${k}`)}${withMasks ? raw(`, m${k}`) : raw('')}`),
         '',
       )} FROM ${previous}`,
     );
