@@ -15,6 +15,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     maxWorkers: 2,
     pool: 'forks',
+    // One scratch directory per run, removed at the end (test/support/scratch-dir.ts).
+    globalSetup: ['test/support/scratch-dir.ts'],
     projects: [
       // The independent reference under test/reference needs no server either.
       { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', `${REFERENCE}/**/*.test.ts`] } },

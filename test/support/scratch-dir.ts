@@ -1,0 +1,18 @@
+// Vitest global setup: every test's scratch files (data directories, stores, logs) go under one
+// directory per run, removed when the run ends, so `npm test` leaves nothing in the system's temp
+// directory. Test files keep calling os.tmpdir(); TMPDIR, set here before the workers start, points
+// it (and the servers and browsers they spawn) at the run's directory.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export default function setup(): () => void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prickle-tests-'));
+  const before = process.env.TMPDIR;
+  process.env.TMPDIR = dir;
+  return () => {
+    if (before === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = before;
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+}
