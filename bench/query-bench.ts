@@ -3,10 +3,12 @@
 // engine, to show what the HTTP layer and result shaping add.
 import http from 'node:http';
 import type { TestServer } from '../test/support/server.js';
-import { runActors, actorsQuerySchema } from '../src/query/actors/actors.js';
-import { funnelsQuerySchema, runFunnels } from '../src/query/funnels/funnels.js';
-import { trendsQuerySchema } from '../src/query/query-schema.js';
-import { runTrends } from '../src/query/trends/trends.js';
+import { runActors } from '../src/query/actors/run.js';
+import { actorsQuerySchema } from '../src/query/actors/schema.js';
+import { runFunnels } from '../src/query/funnels/run.js';
+import { funnelsQuerySchema } from '../src/query/funnels/schema.js';
+import { runTrends } from '../src/query/trends/run.js';
+import { trendsQuerySchema } from '../src/query/trends/schema.js';
 import { type QueryContext } from '../src/query/context.js';
 import { openStore } from '../src/store/open-store.js';
 import { progressBar } from './progress.js';

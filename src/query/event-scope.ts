@@ -6,7 +6,8 @@ import type { Dialect } from '../sql/dialect.js';
 import { and, join, or, raw, sql, type Sql } from '../sql/sql.js';
 import type { BreakdownFilter, PropertyFilter, PropertyGroup, Properties } from './query-schema.js';
 
-const GROUP_KEY_PROPERTY = /^\$group_([0-9])$/;
+/** `$group_N`: the event's group key of type N, held in a column rather than in its properties. */
+export const GROUP_KEY_PROPERTY = /^\$group_([0-9])$/;
 
 /** The column alias standing for a property key (aliases are ours: safe to splice). */
 function columnFor(columns: Map<string, string>, key: string, prefix: string): string {

@@ -1,7 +1,7 @@
 // The SQL each query kind compiles to on DuckDB, stated for review, and run on a real DuckDB store
 // over a few hand-made events. Queries go through the production path (runTrends, runActors,
 // runEventsQuery); the store records each statement it is asked to run before running it. The
-// funnel's SQL is stated in funnels/funnel-compiler.test.ts and checked against an independent
+// funnel's SQL is stated in funnels/compile.test.ts and checked against an independent
 // evaluator in test/reference/funnel-sql.test.ts.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,11 +10,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DuckDBStore } from '../store/duckdb/duckdb-store.js';
 import { encodeEventRows } from '../store/event-rows.js';
 import type { Group, IngestCommit, Store, StoredEvent } from '../store/store.js';
-import { actorsQuerySchema, runActors } from './actors/actors.js';
+import { runActors } from './actors/run.js';
+import { actorsQuerySchema } from './actors/schema.js';
 import { BREAKDOWN_NULL, type QueryContext } from './context.js';
-import { eventsQuerySchema, runEventsQuery } from './events/events-query.js';
-import { trendsQuerySchema } from './query-schema.js';
-import { runTrends } from './trends/trends.js';
+import { runEventsQuery } from './events/run.js';
+import { eventsQuerySchema } from './events/schema.js';
+import { runTrends } from './trends/run.js';
+import { trendsQuerySchema } from './trends/schema.js';
 
 const PROJECT = 1;
 const OTHER_PROJECT = 2;

@@ -1,5 +1,7 @@
-// PostHog's query schema, the parts this server answers, validated at the edge. Field names are
-// PostHog's (snake_case where its API uses it). Unknown fields are ignored, as clients send many.
+// PostHog's query schema, the parts this server answers, validated at the edge: the pieces every
+// kind shares (property filters, EventsNode, date range, breakdown filter); each kind's own schema
+// is in its folder (<kind>/schema.ts). Field names are PostHog's (snake_case where its API uses
+// it). Unknown fields are ignored, as clients send many.
 import { z } from 'zod';
 
 export const PROPERTY_OPERATORS = [
@@ -20,11 +22,11 @@ export const PROPERTY_OPERATORS = [
 ] as const;
 export type PropertyOperator = (typeof PROPERTY_OPERATORS)[number];
 
-const scalar = z.union([z.string(), z.number(), z.boolean()]);
+export const scalarSchema = z.union([z.string(), z.number(), z.boolean()]);
 
 export const propertyFilterSchema = z.object({
   key: z.string().min(1, { error: 'property key must not be empty' }),
-  value: z.union([scalar, z.array(scalar)]).nullish(),
+  value: z.union([scalarSchema, z.array(scalarSchema)]).nullish(),
   operator: z.enum(PROPERTY_OPERATORS, { error: `operator must be one of ${PROPERTY_OPERATORS.join(', ')}` }).default('exact'),
   type: z.enum(['event', 'person', 'group'], { error: 'property filter type must be event, person or group' }).default('event'),
   group_type_index: z.number().int().nullish(),
@@ -79,14 +81,13 @@ export const eventsNodeSchema = z.object({
 });
 export type EventsNode = z.infer<typeof eventsNodeSchema>;
 
-export const INTERVALS = ['hour', 'day', 'week', 'month'] as const;
-
 export const dateRangeSchema = z
   .object({
     date_from: z.string().nullish(),
     date_to: z.string().nullish(),
   })
   .nullish();
+export type DateRange = z.infer<typeof dateRangeSchema>;
 
 export const breakdownFilterSchema = z
   .object({
@@ -98,16 +99,11 @@ export const breakdownFilterSchema = z
   .nullish();
 export type BreakdownFilter = z.infer<typeof breakdownFilterSchema>;
 
-export const TOTAL_VALUE_DISPLAYS = ['ActionsTable', 'BoldNumber', 'ActionsPie', 'ActionsBarValue', 'WorldMap'] as const;
+/** Whether the filter names a breakdown (an empty one is none). */
+export const namesBreakdown = (filter: BreakdownFilter): boolean => filter?.breakdown !== null && filter?.breakdown !== undefined && filter.breakdown !== '';
 
-export const trendsQuerySchema = z.object({
-  kind: z.literal('TrendsQuery'),
-  series: z.array(eventsNodeSchema).min(1, { error: 'series needs at least one EventsNode' }),
-  interval: z.enum(INTERVALS, { error: 'interval must be hour, day, week or month' }).nullish(),
-  dateRange: dateRangeSchema,
-  properties: propertiesSchema,
-  breakdownFilter: breakdownFilterSchema,
-  trendsFilter: z.object({ display: z.string().nullish() }).nullish(),
-  compareFilter: z.object({ compare: z.boolean().nullish(), compare_to: z.string().nullish() }).nullish(),
-});
-export type TrendsQuery = z.infer<typeof trendsQuerySchema>;
+/** The breakdown values a breakdown shows on their own when its filter sets no breakdown_limit. */
+export const DEFAULT_BREAKDOWN_LIMIT = 25;
+
+/** A select or orderBy expression without PostHog's trailing "-- Label" comment. */
+export const bareExpression = (expression: string) => expression.replace(/\s+--.*$/, '').trim();

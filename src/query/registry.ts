@@ -1,13 +1,19 @@
 // Every query kind the query API answers, in one place: `kind` → its schema and how it runs.
-// A new insight kind is a folder under query/ and one line here; the query route and saved
-// insights take what they need from this table.
+// Each kind is a folder under query/ with the same layout: schema.ts (its zod schema and types),
+// compile.ts (its SQL, through the Dialect), shape.ts (result rows to the API's answer) and
+// run.ts (its entry points). A new kind is such a folder and one line here; the query route and
+// saved insights take what they need from this table. Pieces the kinds share (context, date
+// ranges, EventScope, the shared query schema, serializers) sit in query/ itself.
 import type { z } from 'zod';
-import { actorsQuerySchema, runActors } from './actors/actors.js';
+import { runActors } from './actors/run.js';
+import { actorsQuerySchema } from './actors/schema.js';
 import type { QueryContext } from './context.js';
-import { eventsQuerySchema, runEventsQuery } from './events/events-query.js';
-import { funnelsQuerySchema, runFunnels } from './funnels/funnels.js';
-import { trendsQuerySchema } from './query-schema.js';
-import { runTrends } from './trends/trends.js';
+import { runEventsQuery } from './events/run.js';
+import { eventsQuerySchema } from './events/schema.js';
+import { runFunnels } from './funnels/run.js';
+import { funnelsQuerySchema } from './funnels/schema.js';
+import { runTrends } from './trends/run.js';
+import { trendsQuerySchema } from './trends/schema.js';
 
 export interface QueryKind {
   /** Validates the query (its `kind` included); errors name the field. */

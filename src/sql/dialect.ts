@@ -49,7 +49,7 @@ export interface Dialect extends Placeholders {
    */
   currentPersonId(override: Sql, eventPersonId: Sql): Sql;
 
-  // Funnels (funnel-compiler.ts). ClickHouse would answer most of a funnel with windowFunnel;
+  // Funnels (query/funnels/compile.ts). ClickHouse would answer most of a funnel with windowFunnel;
   // these hooks are the pieces the generic formulation needs.
   /** Does an integer mask share a bit with `bits` (a non-negative integer below 2^31)? */
   hasAnyBit(mask: Sql, bits: number): Sql;

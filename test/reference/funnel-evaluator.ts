@@ -1,4 +1,4 @@
-// A reference for the funnel SQL (src/query/funnel-compiler.ts), used by funnel-sql.test.ts only:
+// A reference for the funnel SQL (src/query/funnels/compile.ts), used by funnel-sql.test.ts only:
 // one actor's matching events in time order, with a bit mask per event saying which steps and
 // exclusions it matches, folded in plain loops into the furthest step it reached, breakdown
 // attribution included (insights-reference.ts has no breakdowns). It was the production

@@ -1,4 +1,4 @@
-// The funnel SQL (src/query/funnel-compiler.ts, run by runFunnels and funnelActors on a real
+// The funnel SQL (src/query/funnels/compile.ts, run by runFunnels and funnelActors on a real
 // DuckDB store) against the plain-loop evaluator (funnel-evaluator.ts) on generated actors: every
 // order type, exclusions (some on step events), every breakdown attribution, person and group
 // actors. Timestamps are distinct per actor, so no answer depends on how ties are ordered.
@@ -6,7 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { funnelActors, funnelsQuerySchema, runFunnels, type FunnelStepResult } from '../../src/query/funnels/funnels.js';
+import { funnelActors, runFunnels } from '../../src/query/funnels/run.js';
+import { funnelsQuerySchema } from '../../src/query/funnels/schema.js';
+import type { FunnelStepResult } from '../../src/query/funnels/shape.js';
 import type { QueryContext } from '../../src/query/context.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { IngestCommit, StoredEvent } from '../../src/store/store.js';
@@ -69,7 +71,7 @@ interface Case {
   attributionStep?: number;
   group?: boolean;
   breakdownLimit?: number;
-  /** Unordered steps sharing events: the SQL takes each step's first event for the times (see funnel-compiler.ts). */
+  /** Unordered steps sharing events: the SQL takes each step's first event for the times (see funnels/compile.ts). */
   countsOnly?: boolean;
 }
 

@@ -3,11 +3,13 @@
 import type { z } from 'zod';
 import type { FlagDefinitionInput } from '../../src/flags/flag-definition.ts';
 import type { FlagResult } from '../../src/flags/evaluate-flag.ts';
-import type { actorsQuerySchema } from '../../src/query/actors/actors.ts';
-import type { eventsQuerySchema } from '../../src/query/events/events-query.ts';
-import type { FunnelStepResult, funnelsQuerySchema } from '../../src/query/funnels/funnels.ts';
-import type { PropertyFilter, PropertyOperator, trendsQuerySchema } from '../../src/query/query-schema.ts';
-import type { TrendsSeriesResult } from '../../src/query/trends/trends.ts';
+import type { actorsQuerySchema } from '../../src/query/actors/schema.ts';
+import type { eventsQuerySchema } from '../../src/query/events/schema.ts';
+import type { funnelsQuerySchema } from '../../src/query/funnels/schema.ts';
+import type { FunnelStepResult } from '../../src/query/funnels/shape.ts';
+import type { PropertyFilter, PropertyOperator } from '../../src/query/query-schema.ts';
+import type { trendsQuerySchema } from '../../src/query/trends/schema.ts';
+import type { TrendsSeriesResult } from '../../src/query/trends/shape.ts';
 import type {
   serializeEvent,
   serializeGroup,

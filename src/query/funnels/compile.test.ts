@@ -3,7 +3,7 @@
 // HTTP API in test/insights-funnels.test.ts.
 import { describe, expect, it } from 'vitest';
 import { duckdbDialect } from '../../store/duckdb/duckdb-dialect.js';
-import { compileFunnelActorPage, compileFunnelSteps, type FunnelSource } from './funnel-compiler.js';
+import { compileFunnelActorPage, compileFunnelSteps, type FunnelSource } from './compile.js';
 
 const source: FunnelSource = {
   dialect: duckdbDialect,

@@ -1,67 +1,25 @@
-// FunnelsQuery: one SQL query (funnel-compiler.ts) finds each actor's furthest step and
-// aggregates the counts and conversion times per step (and per breakdown bucket) in the engine;
-// here they are shaped into PostHog's step list.
-import { z } from 'zod';
+// FunnelsQuery: one SQL query (compile.ts) finds each actor's furthest step and aggregates the
+// counts and conversion times per step (and per breakdown bucket) in the engine; they are shaped
+// into PostHog's step list (shape.ts). funnelActors lists the actors behind a step, for ActorsQuery.
 import { HttpError } from '../../errors.js';
-import { fromNaive, resolveDateRange } from '../date-range.js';
+import { queryDateRange, type QueryContext } from '../context.js';
+import { fromNaive } from '../date-range.js';
+import { DEFAULT_BREAKDOWN_LIMIT, namesBreakdown } from '../query-schema.js';
 import {
   compileFunnelActorPage,
   compileFunnelSteps,
-  MAX_EXCLUSIONS,
   MAX_SHARED_UNORDERED_STEPS,
-  MAX_STEPS,
   sharedSteps,
   type BreakdownAttribution,
   type FunnelOrder,
   type FunnelSource,
-} from './funnel-compiler.js';
-import { breakdownFilterSchema, dateRangeSchema, eventsNodeSchema, propertiesSchema, propertyFilterSchema } from '../query-schema.js';
-import { sql } from '../../sql/sql.js';
-import { earliestEvent, type QueryContext } from '../context.js';
-
-export const FUNNEL_ORDER_TYPES = ['ordered', 'strict', 'unordered'] as const;
-export const FUNNEL_WINDOW_UNITS = ['second', 'minute', 'hour', 'day', 'week', 'month'] as const;
-export const BREAKDOWN_ATTRIBUTION_TYPES = ['first_touch', 'last_touch', 'all_events', 'step'] as const;
-type WindowUnit = (typeof FUNNEL_WINDOW_UNITS)[number];
+} from './compile.js';
+import type { FunnelsQuery, WindowUnit } from './schema.js';
+import { compareBuckets, shapeSteps, toBucket, type Bucket, type FunnelStepResult } from './shape.js';
 
 /** PostHog's conversion window units, in seconds; a month is 30 days (its DATERANGE_MAP). */
 const UNIT_SECONDS: Record<WindowUnit, number> = { second: 1, minute: 60, hour: 3600, day: 86_400, week: 604_800, month: 2_592_000 };
 const DEFAULT_WINDOW = { interval: 14, unit: 'day' as WindowUnit };
-const DEFAULT_BREAKDOWN_LIMIT = 25;
-
-const exclusionSchema = z.object({
-  kind: z.literal('EventsNode').default('EventsNode'),
-  event: z.string({ error: 'an exclusion needs an event' }).min(1, { error: 'an exclusion needs an event' }),
-  properties: z.array(propertyFilterSchema).nullish(),
-  funnelFromStep: z.number({ error: 'funnelFromStep must be a step index' }).int().min(0),
-  funnelToStep: z.number({ error: 'funnelToStep must be a step index' }).int().min(1),
-});
-
-const funnelsFilterSchema = z
-  .object({
-    funnelWindowInterval: z.number().int().positive({ error: 'funnelWindowInterval must be a positive integer' }).nullish(),
-    funnelWindowIntervalUnit: z.enum(FUNNEL_WINDOW_UNITS, { error: `funnelWindowIntervalUnit must be one of ${FUNNEL_WINDOW_UNITS.join(', ')}` }).nullish(),
-    funnelOrderType: z.enum(FUNNEL_ORDER_TYPES, { error: `funnelOrderType must be one of ${FUNNEL_ORDER_TYPES.join(', ')}` }).nullish(),
-    exclusions: z.array(exclusionSchema).max(MAX_EXCLUSIONS, { error: `at most ${MAX_EXCLUSIONS} exclusions` }).nullish(),
-    breakdownAttributionType: z.enum(BREAKDOWN_ATTRIBUTION_TYPES, { error: `breakdownAttributionType must be one of ${BREAKDOWN_ATTRIBUTION_TYPES.join(', ')}` }).nullish(),
-    breakdownAttributionValue: z.number().int().min(0).nullish(),
-    funnelVizType: z.enum(['steps'], { error: 'only the steps funnel (funnelVizType "steps") is supported' }).nullish(),
-  })
-  .nullish();
-
-export const funnelsQuerySchema = z.object({
-  kind: z.literal('FunnelsQuery'),
-  series: z
-    .array(eventsNodeSchema, { error: 'series must be a list of EventsNode steps' })
-    .min(2, { error: 'a funnel needs at least two steps in series' })
-    .max(MAX_STEPS, { error: `a funnel has at most ${MAX_STEPS} steps` }),
-  dateRange: dateRangeSchema,
-  properties: propertiesSchema,
-  aggregation_group_type_index: z.number().int().nullish(),
-  breakdownFilter: breakdownFilterSchema,
-  funnelsFilter: funnelsFilterSchema,
-});
-export type FunnelsQuery = z.infer<typeof funnelsQuerySchema>;
 
 interface FunnelPlan {
   readonly order: FunnelOrder;
@@ -94,7 +52,7 @@ function planFunnel(query: FunnelsQuery): FunnelPlan {
       throw new HttpError('invalid_input', `Unordered funnels take at most ${MAX_SHARED_UNORDERED_STEPS} steps that can match the same event (same event name, or any event).`, 'series');
     }
   }
-  const hasBreakdown = query.breakdownFilter?.breakdown !== null && query.breakdownFilter?.breakdown !== undefined && query.breakdownFilter.breakdown !== '';
+  const hasBreakdown = namesBreakdown(query.breakdownFilter);
   const attribution: BreakdownAttribution = filter.breakdownAttributionType ?? 'first_touch';
   let attributionStep: number | undefined;
   if (attribution === 'step') {
@@ -119,8 +77,7 @@ function planFunnel(query: FunnelsQuery): FunnelPlan {
 
 /** What the compiler needs: the plan, the date range resolved in the project's time zone. */
 async function funnelSource(ctx: QueryContext, query: FunnelsQuery, plan: FunnelPlan): Promise<FunnelSource> {
-  const earliest = query.dateRange?.date_from === 'all' ? await earliestEvent(ctx) : undefined;
-  const range = resolveDateRange(query.dateRange, ctx.timeZone, ctx.now, earliest);
+  const range = await queryDateRange(ctx, query.dateRange);
   return {
     dialect: ctx.store.dialect,
     projectId: ctx.projectId,
@@ -138,52 +95,6 @@ async function funnelSource(ctx: QueryContext, query: FunnelsQuery, plan: Funnel
     from: fromNaive(range.from, ctx.timeZone),
     to: fromNaive(range.to, ctx.timeZone),
   };
-}
-
-interface Bucket {
-  /** Breakdown value (BREAKDOWN_NULL for none, BREAKDOWN_OTHER for the long tail); undefined without a breakdown. */
-  readonly value: string | undefined;
-  readonly counts: number[];
-  /** Per step (index 1..; null for the first step and when nobody reached it), seconds from the previous step. */
-  readonly averages: (number | null)[];
-  readonly medians: (number | null)[];
-}
-
-const numberOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
-
-function toBucket(row: Record<string, unknown>, steps: number, hasBreakdown: boolean): Bucket {
-  const perStep = (prefix: string) => Array.from({ length: steps }, (_, k) => (k === 0 ? null : numberOrNull(row[`${prefix}${k}`])));
-  return {
-    value: hasBreakdown ? String(row.bucket) : undefined,
-    counts: Array.from({ length: steps }, (_, k) => Number(row[`c${k}`])),
-    averages: perStep('avg'),
-    medians: perStep('median'),
-  };
-}
-
-/** Most conversions first: by the last step's count, then the one before, ...; then by value. */
-function compareBuckets(a: Bucket, b: Bucket): number {
-  for (let k = a.counts.length - 1; k >= 0; k--) if (a.counts[k] !== b.counts[k]) return b.counts[k] - a.counts[k];
-  const [x, y] = [String(a.value), String(b.value)];
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/** One step of a funnel's answer, in PostHog's shape (what the web app charts). */
-export type FunnelStepResult = ReturnType<typeof shapeSteps>[number];
-
-function shapeSteps(query: FunnelsQuery, bucket: Bucket) {
-  return query.series.map((node, order) => ({
-    action_id: node.event ?? null,
-    name: node.event ?? 'All events',
-    custom_name: node.custom_name ?? null,
-    order,
-    type: 'events',
-    count: bucket.counts[order],
-    // Seconds from the previous step, over the actors that reached this one (PostHog: null for the first).
-    average_conversion_time: bucket.averages[order],
-    median_conversion_time: bucket.medians[order],
-    ...(bucket.value === undefined ? {} : { breakdown: bucket.value, breakdown_value: bucket.value }),
-  }));
 }
 
 /**

@@ -1,25 +1,14 @@
-// TrendsQuery: one SQL query per series (and per compared period), aggregated per time bucket
-// and breakdown value, shaped into PostHog's result list.
+// TrendsQuery to SQL: one statement per series (and per compared period) aggregating its events
+// per time bucket and breakdown value (compileSeries), and the page of actors behind one point of
+// a trend (compileTrendActorPage), both selected by the same series source.
 import { HttpError } from '../../errors.js';
-import type { Store } from '../../store/store.js';
 import type { Interval } from '../../sql/dialect.js';
-import {
-  addIntervals,
-  bucketStarts,
-  formatDay,
-  formatLabel,
-  fromNaive,
-  previousRange,
-  resolveDateRange,
-  type Naive,
-  type ResolvedRange,
-} from '../date-range.js';
-import { BREAKDOWN_NULL, BREAKDOWN_OTHER, earliestEvent, type QueryContext } from '../context.js';
-import { EventScope } from '../event-scope.js';
-import { TOTAL_VALUE_DISPLAYS, type EventsNode, type TrendsQuery } from '../query-schema.js';
 import { and, join, raw, sql, type Sql } from '../../sql/sql.js';
-
-const DEFAULT_BREAKDOWN_LIMIT = 25;
+import { BREAKDOWN_NULL, BREAKDOWN_OTHER, type QueryContext } from '../context.js';
+import { addIntervals, bucketStarts, fromNaive, type Naive, type ResolvedRange } from '../date-range.js';
+import { EventScope } from '../event-scope.js';
+import type { EventsNode } from '../query-schema.js';
+import type { ActorListOptions, TrendsQuery } from './schema.js';
 
 export interface SeriesPlan {
   readonly node: EventsNode;
@@ -27,14 +16,6 @@ export interface SeriesPlan {
   readonly range: ResolvedRange;
   readonly compareLabel?: 'current' | 'previous';
 }
-
-interface Row {
-  readonly bucket: Naive | null;
-  readonly breakdown: string | null;
-  readonly value: number;
-}
-
-export const isTotalValue = (query: TrendsQuery) => TOTAL_VALUE_DISPLAYS.includes((query.trendsFilter?.display ?? '') as never);
 
 export interface Aggregate {
   readonly value: Sql;
@@ -173,7 +154,7 @@ export function activeWindows(range: ResolvedRange, interval: Interval, totalVal
 }
 
 /** One SQL query for a series over a range: rows of (bucket, breakdown, value). */
-function compileSeries(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan, totalValue: boolean, keepBreakdowns?: string[]): Sql {
+export function compileSeries(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan, totalValue: boolean, keepBreakdowns?: string[]): Sql {
   const { scope, aggregate: agg, windowDays, local, bucket, breakdown: breakdownSelect, conditions } = seriesSource(ctx, query, plan, totalValue, keepBreakdowns);
   const interval: Interval = query.interval ?? 'day';
 
@@ -201,123 +182,93 @@ function compileSeries(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan, 
     ${scope.from()} WHERE ${conditions} GROUP BY 1, 2`;
 }
 
-async function runSeries(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan, totalValue: boolean, keep?: string[]): Promise<Row[]> {
-  const { sql: text, params } = compileSeries(ctx, query, plan, totalValue, keep).build(ctx.store.dialect);
-  const rows = await ctx.store.query(text, params);
-  return rows.map((r) => ({
-    bucket: r.bucket instanceof Date ? r.bucket : r.bucket == null ? null : new Date(String(r.bucket)),
-    breakdown: r.breakdown == null ? null : String(r.breakdown),
-    value: Number(r.value),
-  }));
+/** What a trend point's actors are: persons, or the groups of one type. */
+export interface ActorKind {
+  readonly kind: 'person' | 'group';
+  readonly groupTypeIndex?: number;
 }
 
-/** The breakdown values kept when there are more than the limit (the rest become "other"); undefined when all fit. */
-function topBreakdowns(query: TrendsQuery, rows: Row[]): string[] | undefined {
-  if (!query.breakdownFilter?.breakdown) return undefined;
-  const limit = query.breakdownFilter.breakdown_limit ?? DEFAULT_BREAKDOWN_LIMIT;
-  const totals = new Map<string, number>();
-  for (const r of rows) totals.set(r.breakdown!, (totals.get(r.breakdown!) ?? 0) + r.value);
-  if (totals.size <= limit) return undefined;
-  return [...totals].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, limit).map(([v]) => v);
+/** One point of a trend, resolved: the series' plan, the bucket and the breakdown value it reads. */
+export interface TrendActorSelection {
+  readonly plan: SeriesPlan;
+  /** The bucket (wall clock); undefined: the whole range. */
+  readonly bucket: Naive | undefined;
+  /** A breakdown value; undefined: every value. */
+  readonly breakdown: string | undefined;
+  /** The breakdown values the trend shows on their own, when the point is "other". */
+  readonly keep: string[] | undefined;
+  readonly kind: ActorKind;
 }
 
-/** Ranks breakdown values by their total and keeps the top ones; the rest become "other". */
-async function rowsWithBreakdownLimit(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan, totalValue: boolean): Promise<Row[]> {
-  const rows = await runSeries(ctx, query, plan, totalValue);
-  const top = topBreakdowns(query, rows);
-  // Distinct counts do not add up: count "other" again over its own events.
-  return top ? runSeries(ctx, query, plan, totalValue, top) : rows;
-}
+/**
+ * The actors behind one point of a trend (InsightActorsQuery over a TrendsQuery): the distinct
+ * persons or groups whose events the point counts, selected by the trend's own series source
+ * (same scope, conditions, bucket and breakdown expressions), so the list cannot drift from the
+ * count. Rows `actor`, `event_count`, `distinct_id`, in `options.order`, `limit + 1` at most (the
+ * extra one says there are more).
+ */
+export function compileTrendActorPage(ctx: QueryContext, query: TrendsQuery, selection: TrendActorSelection, options: ActorListOptions): Sql {
+  const { plan, bucket, breakdown, keep, kind } = selection;
+  const { range } = plan;
+  const interval: Interval = query.interval ?? 'day';
+  // Without a day the point is the whole range, as a total-value display counts it.
+  const source = seriesSource(ctx, query, plan, bucket === undefined, keep);
+  const { scope } = source;
+  const actor = kind.kind === 'group' ? scope.groupKey(kind.groupTypeIndex!) : scope.personId();
 
-/** The breakdown values a series shows on their own, as its trend ranks them; undefined when there is no "other". */
-export async function keptBreakdowns(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan): Promise<string[] | undefined> {
-  return topBreakdowns(query, await runSeries(ctx, query, plan, isTotalValue(query)));
-}
-
-function seriesLabel(node: EventsNode): string {
-  return node.custom_name || node.name || node.event || 'All events';
-}
-
-/** One series of a trend's answer, in PostHog's shape (what the web app charts). */
-export type TrendsSeriesResult = Awaited<ReturnType<typeof shapeSeries>>[number];
-
-export async function runTrends(ctx: QueryContext, query: TrendsQuery): Promise<TrendsSeriesResult[]> {
-  const totalValue = isTotalValue(query);
-  const ranges = await seriesRanges(ctx, query);
-  const results: TrendsSeriesResult[] = [];
-  for (const { range: r, label } of ranges) {
-    for (const [order, node] of query.series.entries()) {
-      const plan: SeriesPlan = { node, order, range: r, compareLabel: label };
-      const rows = await rowsWithBreakdownLimit(ctx, query, plan, totalValue);
-      results.push(...(await shapeSeries(ctx, query, plan, rows, totalValue)));
-    }
+  const d = ctx.store.dialect;
+  const where: Sql[] = [];
+  if (breakdown !== undefined) where.push(sql`r.breakdown = ${breakdown}`);
+  let time = raw('NULL');
+  // Wall-clock span the point reads, to narrow the scan on stored (UTC) timestamps as well.
+  let span: { start: Naive; end: Naive } | undefined;
+  if (source.windowDays) {
+    // Weekly/monthly active: the actors active in the window that ends with the bucket.
+    time = source.local;
+    const windows = activeWindows(range, interval, bucket === undefined, source.windowDays);
+    span = bucket === undefined ? windows[0] : windows.find((x) => x.bucket?.getTime() === bucket.getTime())!;
+    where.push(sql`r.time >= ${d.timestampValue(sql`${span.start}`)}`, sql`r.time < ${d.timestampValue(sql`${span.end}`)}`);
+  } else if (bucket !== undefined) {
+    time = source.bucket;
+    span = { start: bucket, end: addIntervals(bucket, interval, 1) };
+    where.push(sql`r.time = ${d.timestampValue(sql`${bucket}`)}`);
   }
-  return results;
+  // A day of slack on each side keeps time-zone offsets out of the question; r.time decides.
+  const scan = span
+    ? sql`e.timestamp >= ${fromNaive(addIntervals(span.start, 'day', -1), ctx.timeZone)} AND e.timestamp < ${fromNaive(addIntervals(span.end, 'day', 1), ctx.timeZone)}`
+    : raw('TRUE');
+
+  const rows = sql`SELECT ${actor} AS actor, e.distinct_id AS distinct_id, ${time} AS time, ${source.breakdown} AS breakdown
+    ${scope.from()} WHERE ${source.conditions} AND ${scan}`;
+  const grouped = sql`SELECT r.actor, count(*) AS event_count, min(r.distinct_id) AS distinct_id FROM (${rows}) r
+    WHERE ${and(where)} GROUP BY r.actor`;
+  let searchJoin = raw('');
+  let searchWhere = raw('TRUE');
+  if (options.search) {
+    const pattern = `%${options.search.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+    searchJoin =
+      kind.kind === 'group'
+        ? sql`LEFT JOIN ${d.table('groups')} a ON a.project_id = ${ctx.projectId} AND a.group_type_index = ${kind.groupTypeIndex} AND a.group_key = m.actor`
+        : sql`LEFT JOIN ${d.table('persons')} a ON a.project_id = ${ctx.projectId} AND a.id = m.actor`;
+    searchWhere = sql`(${d.ilike(raw('m.actor'), pattern)} OR ${d.ilike(raw('a.properties'), pattern)})`;
+  }
+  const orderBy = join(
+    [...options.order.map((o) => raw(`m.${o.key === 'event_count' ? 'event_count' : 'actor'} ${o.desc ? 'DESC' : 'ASC'}`)), raw('m.actor ASC')],
+    ', ',
+  );
+  return sql`SELECT m.actor, m.event_count, m.distinct_id FROM (${grouped}) m ${searchJoin} WHERE ${searchWhere}
+    ORDER BY ${orderBy} LIMIT ${options.limit + 1} OFFSET ${options.offset}`;
 }
 
-/** The ranges a trend covers: its date range, then the previous period when comparing. */
-export async function seriesRanges(ctx: QueryContext, query: TrendsQuery): Promise<{ range: ResolvedRange; label?: 'current' | 'previous' }[]> {
-  const interval: Interval = query.interval ?? 'day';
-  const earliest = query.dateRange?.date_from === 'all' ? await earliestEvent(ctx) : undefined;
-  const range = resolveDateRange(query.dateRange, ctx.timeZone, ctx.now, earliest);
-  if (!query.compareFilter?.compare) return [{ range }];
-  return [
-    { range, label: 'current' },
-    { range: previousRange(range, interval, query.compareFilter?.compare_to), label: 'previous' },
-  ];
-}
-
-async function shapeSeries(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan, rows: Row[], totalValue: boolean) {
-  const interval: Interval = query.interval ?? 'day';
-  const { node, order, range } = plan;
-  const hasBreakdown = Boolean(query.breakdownFilter?.breakdown);
-  const buckets = totalValue ? [] : bucketStarts(range.from, range.to, interval);
-  const index = new Map(buckets.map((b, i) => [b.getTime(), i]));
-
-  const byBreakdown = new Map<string | null, Row[]>();
-  for (const r of rows) byBreakdown.set(r.breakdown, [...(byBreakdown.get(r.breakdown) ?? []), r]);
-  if (!hasBreakdown && byBreakdown.size === 0) byBreakdown.set(null, []);
-
-  const groupKeyBreakdown = hasBreakdown && (query.breakdownFilter?.breakdown_type ?? 'event') === 'event' && /^\$group_\d$/.test(String(query.breakdownFilter?.breakdown));
-  const names = groupKeyBreakdown
-    ? await ctx.groupNames(Number(String(query.breakdownFilter!.breakdown).slice(-1)), [...byBreakdown.keys()].filter((k): k is string => k !== null))
-    : new Map<string, string>();
-
-  const label = seriesLabel(node);
-  const entries = [...byBreakdown].map(([breakdown, seriesRows]) => {
-    const data = buckets.map(() => 0);
-    let aggregated = 0;
-    for (const r of seriesRows) {
-      if (totalValue) aggregated += r.value;
-      else if (r.bucket) {
-        const i = index.get(r.bucket.getTime());
-        if (i !== undefined) data[i] += r.value;
-      }
-    }
-    const count = totalValue ? aggregated : data.reduce((a, b) => a + b, 0);
-    const breakdownLabel = breakdown === null ? undefined : breakdown === BREAKDOWN_NULL ? 'None' : breakdown === BREAKDOWN_OTHER ? 'Other' : (names.get(breakdown) ?? breakdown);
-    return {
-      data,
-      days: buckets.map((b) => formatDay(b, interval)),
-      labels: buckets.map((b) => formatLabel(b, interval)),
-      count,
-      ...(totalValue ? { aggregated_value: aggregated } : {}),
-      label: breakdownLabel === undefined ? label : breakdownLabel,
-      ...(breakdown === null ? {} : { breakdown_value: breakdown }),
-      action: {
-        id: node.event ?? null,
-        type: 'events',
-        order,
-        name: node.event ?? 'All events',
-        custom_name: node.custom_name ?? null,
-        math: node.math ?? 'total',
-        math_property: node.math_property ?? null,
-        math_group_type_index: node.math_group_type_index ?? null,
-      },
-      ...(plan.compareLabel ? { compare: true, compare_label: plan.compareLabel } : {}),
-      filter: { interval, date_from: formatDay(range.from, 'hour'), date_to: formatDay(range.to, 'hour') },
-    };
-  });
-  // Breakdown series come out largest first, "other" and "none" by their size too.
-  return hasBreakdown ? entries.sort((a, b) => b.count - a.count || String(a.breakdown_value).localeCompare(String(b.breakdown_value))) : entries;
+/**
+ * Groups when the series counts groups (unique_group, or per-actor maths with a group type),
+ * persons for every other math, as PostHog's actor drill-down does (spec 3.2).
+ */
+export function actorKind(node: TrendsQuery['series'][number]): ActorKind {
+  const perActor = node.math?.endsWith('_count_per_actor') ?? false;
+  const groupIndex = node.math_group_type_index;
+  if (node.math === 'unique_group' || (perActor && groupIndex !== null && groupIndex !== undefined)) {
+    return { kind: 'group', groupTypeIndex: groupIndex ?? undefined };
+  }
+  return { kind: 'person' };
 }
