@@ -33,6 +33,12 @@ beforeAll(async () => {
     ev('renewal_checked', 'u2', '2026-01-05T08:00:00Z', { renews_at: '2026-03-15T10:00:00Z' }),
     ev('renewal_checked', 'u3', '2026-01-05T08:00:00Z', { renews_at: 'someday' }),
     ev('renewal_checked', 'u4', '2026-01-05T08:00:00Z', {}),
+    // A property whose name is a digit: a breakdown may name it with the number 0.
+    ev('keyed_by_digit', 'u1', '2026-01-05T08:00:00Z', { 0: 'zero' }),
+    ev('keyed_by_digit', 'u2', '2026-01-06T08:00:00Z', { 0: 'zero' }),
+    ev('keyed_by_digit', 'u3', '2026-01-06T09:00:00Z', {}),
+    ev('keyed_by_digit', 'u4', '2026-01-05T09:00:00Z', { 0: 'one' }),
+    ev('keyed_by_digit', 'u1', '2026-01-07T08:00:00Z', { 0: 'zero' }),
   ]);
 });
 
@@ -189,6 +195,16 @@ describe('trends breakdowns', () => {
       ['c2', 'Beta', 1],
       ['c3', 'c3', 1],
     ]);
+  });
+
+  it('takes a numeric breakdown as the property of that name, like a text one, limit included', async () => {
+    for (const breakdown of [0, '0']) {
+      const series = await trend({ event: 'keyed_by_digit' }, { breakdownFilter: { breakdown, breakdown_type: 'event', breakdown_limit: 1 } });
+      expect(series.map((s) => [s.breakdown_value, s.data])).toEqual([
+        ['zero', [1, 1, 1]],
+        ['$$_posthog_breakdown_other_$$', [1, 1, 0]],
+      ]);
+    }
   });
 
   it('breaks down by a group property and limits values, recounting "other" distinctly', async () => {

@@ -18,8 +18,8 @@ async function runSeries(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan
 
 /** The breakdown values kept when there are more than the limit (the rest become "other"); undefined when all fit. */
 function topBreakdowns(query: TrendsQuery, rows: Row[]): string[] | undefined {
-  if (!query.breakdownFilter?.breakdown) return undefined;
-  const limit = query.breakdownFilter.breakdown_limit ?? DEFAULT_BREAKDOWN_LIMIT;
+  if (!namesBreakdown(query.breakdownFilter)) return undefined;
+  const limit = query.breakdownFilter!.breakdown_limit ?? DEFAULT_BREAKDOWN_LIMIT;
   const totals = new Map<string, number>();
   for (const r of rows) totals.set(r.breakdown!, (totals.get(r.breakdown!) ?? 0) + r.value);
   if (totals.size <= limit) return undefined;

@@ -4,7 +4,7 @@ import { BREAKDOWN_NULL, BREAKDOWN_OTHER, type QueryContext } from '../context.j
 import { bucketStarts, formatDay, formatLabel, type Naive } from '../date-range.js';
 import type { Interval } from '../../sql/dialect.js';
 import { GROUP_KEY_PROPERTY } from '../event-scope.js';
-import type { EventsNode } from '../query-schema.js';
+import { namesBreakdown, type EventsNode } from '../query-schema.js';
 import type { ActorKind, SeriesPlan } from './compile.js';
 import type { TrendsQuery } from './schema.js';
 
@@ -33,7 +33,7 @@ export type TrendsSeriesResult = Awaited<ReturnType<typeof shapeSeries>>[number]
 export async function shapeSeries(ctx: QueryContext, query: TrendsQuery, plan: SeriesPlan, rows: Row[], totalValue: boolean) {
   const interval: Interval = query.interval ?? 'day';
   const { node, order, range } = plan;
-  const hasBreakdown = Boolean(query.breakdownFilter?.breakdown);
+  const hasBreakdown = namesBreakdown(query.breakdownFilter);
   const buckets = totalValue ? [] : bucketStarts(range.from, range.to, interval);
   const index = new Map(buckets.map((b, i) => [b.getTime(), i]));
 
