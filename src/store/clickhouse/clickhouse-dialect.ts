@@ -1,9 +1,11 @@
 // ClickHouse's SQL (26.7) for the query compiler's hooks: the semantics of DuckDB's dialect,
 // hook by hook, checked by test/dialect-contract.test.ts on both engines.
 //
-// NULLs. The compiler's SQL is standard about outer joins: a row without a match has NULL right
-// columns (nearestJoin promises it, and the funnel and scope SQL around the hooks tests for it).
-// ClickHouse fills type defaults ('' and 0) unless join_use_nulls = 1, so every query runs with
+// NULLs. The compilers' SQL is standard about NULL: a row without a match in an outer join has
+// NULL right columns (nearestJoin promises it, and the funnel and scope SQL around the hooks test
+// for it), and a cast of NULL is NULL (the funnel compiler's CAST(NULL AS VARCHAR)). ClickHouse
+// fills type defaults ('' and 0) unless join_use_nulls = 1, and refuses to cast NULL to a type
+// that cannot hold it unless cast_keep_nullable = 1, so every query runs with
 // CLICKHOUSE_QUERY_SETTINGS. currentPersonId also takes '' for no override, so it holds either way.
 //
 // Time. Stored timestamps are DateTime64(6, 'UTC'). ClickHouse has no zone-less timestamp: a local
@@ -18,6 +20,7 @@ import { join, raw, sql, type Sql } from '../../sql/sql.js';
  */
 export const CLICKHOUSE_QUERY_SETTINGS: Readonly<Record<string, string | number>> = Object.freeze({
   join_use_nulls: 1,
+  cast_keep_nullable: 1,
 });
 
 // Persons, groups, distinct ids, overrides and definitions are ReplacingMergeTree tables
