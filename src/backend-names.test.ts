@@ -7,12 +7,17 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const SRC = path.dirname(new URL(import.meta.url).pathname);
-const BACKENDS = ['duckdb'];
+/** Each backend: its folder under store/, and the packages (exact names, or scopes ending in '/') that reach its engine. */
+const BACKENDS = [
+  { folder: 'duckdb', packages: ['duckdb', '@duckdb/'] },
+  { folder: 'clickhouse', packages: ['chdb', '@clickhouse/'] },
+];
 /** The one place that picks a backend from the configuration. */
 const BACKEND_FACTORY = path.join('store', 'open-store.ts');
 
-/** SQL that is DuckDB's own (each is a dialect hook's business). */
+/** SQL that is one engine's own (each is a dialect hook's business). */
 const ENGINE_SQL = [
+  // DuckDB
   /::\s*[A-Z]+/, // casts
   /\bASOF\b/,
   /\(VALUES\b/,
@@ -29,12 +34,16 @@ const ENGINE_SQL = [
   /\bstrftime\(/,
   /\bdate_trunc\(/,
   /\bread_csv\b/,
+  // ClickHouse
+  /\bFINAL\b/, // the current rows of a ReplacingMergeTree (table)
+  /\btoStartOf\w+\(/, // truncate
+  /\bJSONExtract\w*\(/, // propertyText
 ];
 
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return BACKENDS.includes(entry.name) && path.basename(dir) === 'store' ? [] : sourceFiles(full);
+    if (entry.isDirectory()) return BACKENDS.some((b) => b.folder === entry.name) && path.basename(dir) === 'store' ? [] : sourceFiles(full);
     return /\.(ts|mts)$/.test(entry.name) && !entry.name.endsWith('.test.ts') ? [full] : [];
   });
 }
@@ -50,7 +59,11 @@ describe('backend names', () => {
       const text = code(fs.readFileSync(file, 'utf8'));
       for (const [, spec] of text.matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)) {
         const target = spec.startsWith('.') ? path.relative(SRC, path.resolve(path.dirname(file), spec)) : spec;
-        const namesBackend = BACKENDS.some((b) => target.startsWith(path.join('store', b)) || target.startsWith(`@${b}/`) || target === b);
+        const namesBackend = BACKENDS.some(
+          (b) =>
+            target.startsWith(path.join('store', b.folder)) ||
+            b.packages.some((p) => (p.endsWith('/') ? target.startsWith(p) : target === p || target.startsWith(`${p}/`))),
+        );
         if (namesBackend && relative !== BACKEND_FACTORY) wrong.push(`${relative} imports ${spec}`);
       }
       for (const pattern of ENGINE_SQL) if (pattern.test(text)) wrong.push(`${relative} has engine SQL ${pattern}`);
