@@ -2,7 +2,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 // Test tiers (test/README.md): `vitest run` runs them all, `--project <name>` one of them.
 /** Tests that start the server as a child process because the process is what they test. */
-const PROCESS_TESTS = ['test/crash-durability.test.ts', 'test/upgrade.test.ts', 'test/ingest-query-fairness.test.ts', 'test/clickhouse-server.test.ts'];
+const PROCESS_TESTS = ['test/crash-durability.test.ts', 'test/upgrade.test.ts', 'test/ingest-query-fairness.test.ts', 'test/clickhouse-server.test.ts', 'test/postgres-server.test.ts'];
 const REFERENCE = 'test/reference';
 /** Tests that drive Chromium against a server process. */
 const BROWSER_TESTS = ['test/browser-*.test.ts', 'test/web-*.test.ts'];
