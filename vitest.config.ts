@@ -33,7 +33,9 @@ export default defineConfig({
         },
       },
       { extends: true, test: { name: 'process', include: PROCESS_TESTS } },
-      { extends: true, test: { name: 'browser', include: BROWSER_TESTS } },
+      // A page reaches its state through debounced inputs, API reads that wait for commits and
+      // renders: on a busy two-core machine that can take longer than expect.poll's default second.
+      { extends: true, test: { name: 'browser', include: BROWSER_TESTS, expect: { poll: { timeout: 10_000 } } } },
     ],
   },
 });
