@@ -4,7 +4,7 @@
 import { HttpError } from '../errors.js';
 import type { Dialect } from '../sql/dialect.js';
 import { and, join, or, raw, sql, type Sql } from '../sql/sql.js';
-import type { BreakdownFilter, PropertyFilter, PropertyGroup, Properties } from './query-schema.js';
+import { namesBreakdown, type BreakdownFilter, type PropertyFilter, type PropertyGroup, type Properties } from './query-schema.js';
 
 /** `$group_N`: the event's group key of type N, held in a column rather than in its properties. */
 export const GROUP_KEY_PROPERTY = /^\$group_([0-9])$/;
@@ -60,9 +60,8 @@ export class EventScope {
 
   /** The breakdown value of an event (the property a breakdown filter names), or undefined without one. */
   breakdown(filter: BreakdownFilter): Sql | undefined {
-    const key = filter?.breakdown;
-    if (key === null || key === undefined || key === '') return undefined;
-    return this.property(String(key), filter?.breakdown_type ?? 'event', filter?.breakdown_group_type_index, 'breakdownFilter.breakdown_group_type_index');
+    if (!namesBreakdown(filter)) return undefined;
+    return this.property(String(filter!.breakdown), filter?.breakdown_type ?? 'event', filter?.breakdown_group_type_index, 'breakdownFilter.breakdown_group_type_index');
   }
 
   /** A property as text (NULL when missing), from the event, its person or one of its groups. */

@@ -8,6 +8,7 @@ import {
   DuckDBTimestampValue,
   type DuckDBValue,
 } from '@duckdb/node-api';
+import type { CompiledSql } from '../../sql/sql.js';
 import { schemaStatements } from './schema.js';
 
 export type Row = Record<string, unknown>;
@@ -112,6 +113,11 @@ export class DuckDBConnections {
   async read(sql: string, params: Cell[] = []): Promise<Row[]> {
     const result = await this.readers.use((c) => c.runAndReadAll(sql, params.map(param)));
     return result.getRowObjectsJS() as Row[];
+  }
+
+  /** A read compiled through the dialect (store/reads/). */
+  readCompiled(compiled: CompiledSql): Promise<Row[]> {
+    return this.read(compiled.sql, compiled.params as Cell[]);
   }
 
   /** Runs statements in one write transaction, rolled back on any error. */

@@ -6,7 +6,7 @@
 // event-reads.ts and property-reads.ts.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { StoreCapabilities,
+import type {
   DocumentKind,
   EventListQuery,
   FeatureFlagRecord,
@@ -25,6 +25,7 @@ import type { StoreCapabilities,
   PropertyValueCount,
   RelatedActors,
   Store,
+  StoreCapabilities,
   StoredDocument,
   StoredEvent,
 } from '../store.js';

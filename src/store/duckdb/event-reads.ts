@@ -2,18 +2,17 @@
 // dialect: events (each with its current person) and the ingestion warnings.
 import { listEventsSql, listIngestionWarningsSql } from '../reads/event-reads.js';
 import type { EventListQuery, IngestionWarning, StoredEvent } from '../store.js';
-import { run } from './actor-reads.js';
 import type { DuckDBConnections, Row } from './connections.js';
 import { duckdbDialect as dialect } from './duckdb-dialect.js';
 import { asDate, asNumber } from './rows.js';
 import { GROUP_SLOTS } from './schema.js';
 
 export async function listEvents(db: DuckDBConnections, q: EventListQuery): Promise<StoredEvent[]> {
-  return (await run(db, listEventsSql(dialect, q))).map(rowToEvent);
+  return (await db.readCompiled(listEventsSql(dialect, q))).map(rowToEvent);
 }
 
 export async function listIngestionWarnings(db: DuckDBConnections, projectId: number): Promise<IngestionWarning[]> {
-  const rows = await run(db, listIngestionWarningsSql(dialect, projectId));
+  const rows = await db.readCompiled(listIngestionWarningsSql(dialect, projectId));
   return rows.map((r) => ({
     projectId: asNumber(r.project_id),
     type: String(r.type),

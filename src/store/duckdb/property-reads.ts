@@ -9,7 +9,6 @@ import {
   type PropertyOwner,
 } from '../reads/property-reads.js';
 import type { PropertyDefinition, PropertyValueCount } from '../store.js';
-import { run } from './actor-reads.js';
 import type { DuckDBConnections } from './connections.js';
 import { duckdbDialect as dialect } from './duckdb-dialect.js';
 import { asNumber, rowToPropertyDefinition } from './rows.js';
@@ -22,12 +21,12 @@ export async function propertyValues(
   valueContains: string | undefined,
   limit: number,
 ): Promise<PropertyValueCount[]> {
-  const rows = await run(db, propertyValuesSql(dialect, projectId, owner, key, valueContains, limit));
+  const rows = await db.readCompiled(propertyValuesSql(dialect, projectId, owner, key, valueContains, limit));
   return rows.map((r) => ({ value: String(r.value), count: asNumber(r.count) }));
 }
 
 export async function listPropertyDefinitions(db: DuckDBConnections, q: DefinitionListQuery): Promise<{ count: number; results: PropertyDefinition[] }> {
-  const [countRow] = await run(db, countPropertyDefinitionsSql(dialect, q));
-  const rows = await run(db, listPropertyDefinitionsSql(dialect, q));
+  const [countRow] = await db.readCompiled(countPropertyDefinitionsSql(dialect, q));
+  const rows = await db.readCompiled(listPropertyDefinitionsSql(dialect, q));
   return { count: asNumber(countRow.n), results: rows.map(rowToPropertyDefinition) };
 }
