@@ -13,6 +13,9 @@ const MARK = 'PRICKLE_TEST_SCRATCH';
 export default function setup(): () => void {
   if (process.env[MARK]) return () => undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prickle-tests-'));
+  // Others may pass through (not list): servers some tests run as another user (PostgreSQL as
+  // `postgres` when the tests run as root) reach directories they are given inside it.
+  fs.chmodSync(dir, 0o711);
   const before = process.env.TMPDIR;
   process.env[MARK] = dir;
   process.env.TMPDIR = dir;

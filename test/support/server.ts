@@ -1,12 +1,13 @@
 // Starts the real server (`src/main.ts`) as a child process on a free port with its own data dir:
 // for tests where the process is the point (kill -9, `npm start` itself, upgrades, browsers).
 // API tests start it in the test's own process instead (in-process-server.ts).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnLogged, untilReady } from './child.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -106,32 +107,14 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const dataDir = options.dataDir ?? tempDataDir();
   const token = options.token ?? 'phc_test_project_token';
   const apiKey = options.apiKey ?? 'phx_test_personal_key';
-  const child = spawn('sh', [START_SCRIPT, ...(options.nodeArgs ?? [])], {
+  const server = spawnLogged('sh', [START_SCRIPT, ...(options.nodeArgs ?? [])], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...serverEnv(port, dataDir, token, apiKey, options.env) },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
+  const child = server.process;
   const url = `http://127.0.0.1:${port}`;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
-    try {
-      const res = await fetch(`${url}/_health`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`server did not become healthy:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const exited = server.exited.then(({ code }) => code);
+  await untilReady(server, 'server', async () => (await fetch(`${url}/_health`)).ok);
 
   return {
     url,
@@ -143,7 +126,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     adminEmail: options.env?.PRICKLE_ADMIN_EMAIL ?? ADMIN_EMAIL,
     adminPassword: options.env?.PRICKLE_ADMIN_PASSWORD ?? ADMIN_PASSWORD,
     process: child,
-    output: () => output,
+    output: server.output,
     api: apiClient(url, apiKey),
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');

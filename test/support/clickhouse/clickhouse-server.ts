@@ -2,11 +2,12 @@
 // tests, on free loopback ports with a data directory of its own: chdb-server.c, compiled once
 // with the system's C compiler into node_modules/.cache, runs a clickhouse-local command line
 // that opens the HTTP and native listeners and then keeps the process alive. Stopped by pid.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnLogged, untilReady } from '../child.js';
 import { freePort, tempDataDir } from '../server.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -45,21 +46,6 @@ async function libchdb(): Promise<string> {
   return libchdbPath();
 }
 
-async function waitForPing(url: string, child: ChildProcess, output: () => string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`ClickHouse exited before listening:\n${output()}`);
-    try {
-      const res = await fetch(`${url}/ping`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`ClickHouse did not answer /ping within ${timeoutMs} ms:\n${output()}`);
-}
-
 export async function startClickHouseServer(options: { dataDir?: string } = {}): Promise<ClickHouseServer> {
   const dataDir = options.dataDir ?? tempDataDir();
   const [httpPort, tcpPort] = [await freePort(), await freePort()];
@@ -74,26 +60,18 @@ export async function startClickHouseServer(options: { dataDir?: string } = {}):
     '--query',
     'SYSTEM START LISTEN HTTP; SYSTEM START LISTEN TCP; SELECT sleepEachRow(1) FROM numbers(86400) FORMAT Null',
   ];
-  const child = spawn(launcher(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  const server = spawnLogged(launcher(), args);
   const url = `http://127.0.0.1:${httpPort}`;
-  try {
-    await waitForPing(url, child, () => log);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
+  await untilReady(server, 'ClickHouse', async () => (await fetch(`${url}/ping`)).ok);
   return {
     url,
     tcpPort,
-    pid: child.pid!,
+    pid: server.process.pid!,
     dataDir,
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      return exited;
+      if (server.running()) server.process.kill('SIGTERM');
+      const { code, signal } = await server.exited;
+      return code ?? signal;
     },
   };
 }
